@@ -1,0 +1,79 @@
+/* main.c — `reel COMMAND ...`: dispatch to the commands of the headless twin. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} Command;
+
+static const Command commands[] = {
+    {"corpus", cmd_corpus, "load MIDI and ABC files or folders; report notes, grid, encodings"},
+    {"convert", cmd_convert, "one tune to a MIDI file: melody picked, quantized, optionally "
+                             "through an encoding and back"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "reel %s — a music studio in the terminal: LSTM melody models you train,\n"
+            "play with and listen to.\n"
+            "\n"
+            "usage: reel COMMAND [OPTIONS] [ARGS]\n"
+            "       reel COMMAND --help      options of one command\n"
+            "\n"
+            "commands:\n",
+            REEL_VERSION);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f,
+            "  help      the same as --help; `reel help COMMAND` for one command\n"
+            "\n"
+            "options:\n"
+            "  -h, --help     this text\n"
+            "  -V, --version  version and where reel finds its data (models, soundfonts)\n"
+            "\n"
+            "environment:\n"
+            "  REEL_CORPUS    corpus folder for tests and benchmarks (../shared/corpus)\n"
+            "  REEL_DATA      shared-data folder, instead of PREFIX/share/reel\n"
+            "\n"
+            "Exit status: 0 success, 1 failure (the reason is on stderr), 2 bad usage.\n"
+            "See reel(1).\n");
+}
+
+int main(int argc, char **argv)
+{
+    const char *cmd;
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    cmd = argv[1];
+    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(cmd, "help")) {
+        if (argc > 2)
+            for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+                if (!strcmp(argv[2], commands[i].name)) {
+                    static char help[] = "--help";
+                    char *av[] = {argv[2], help, NULL};
+                    return commands[i].run(2, av);
+                }
+        usage(stdout);
+        return argc > 2 ? 2 : 0;
+    }
+    if (!strcmp(cmd, "-V") || !strcmp(cmd, "--version")) {
+        printf("reel %s\ndata: %s\n", REEL_VERSION, cli_data_dir());
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(cmd, commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "reel: unknown command '%s' (reel --help lists them)\n", cmd);
+    return 2;
+}

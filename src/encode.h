@@ -1,0 +1,193 @@
+/* encode.h — every way reel turns a Tune into network input, and back.
+ *
+ *   roll13        13 features per 16th step, C4..C5 (MIDI 60..72), 1 = sounding.
+ *                 The paper's.  It cannot tell a held note from repeated ones:
+ *                 decoding joins equal frames into one note unless a bar line
+ *                 falls between them.  By default each tune is moved by whole
+ *                 octaves to fit the most notes, and the rest are folded in by
+ *                 octave; EncOpts.plain keeps pitches and drops what is outside.
+ *   roll13o       roll13 plus an onset bit per pitch: 26 features
+ *                 [0..12] sounding, [13..25] onset.  Repeated notes survive.
+ *   roll128       full range, multi-hot, 256 features: [0..127] sounding,
+ *                 [128..255] onset.  Polyphonic.
+ *   melody        one class per step: 0 = note-off (silence), 1 = hold,
+ *                 2 + p = note-on of pitch p.  130 classes, softmax-ready.
+ *                 Monophonic: where notes overlap, the later onset ends the
+ *                 earlier note; of notes sharing an onset the highest is kept.
+ *   tokens        one token per onset: "C4" or a chord "C4.E4.G4" (pitches
+ *                 rising), as the token papers had them.  With durations
+ *                 (EncOpts.durations) each token carries the steps until the
+ *                 next event, "C4/4", and silences become "r/N"; without, every
+ *                 token is 2 steps apart on decoding (the papers' fixed offset
+ *                 of half a beat).  Ids come from a Vocab built on the corpus.
+ *   regress       3 floats per note, the fifth paper's regression features:
+ *                 pitch/127, velocity/127, steps since the previous onset / 16.
+ *                 Decoding lets each note last until the next onset.
+ *
+ * The rules in detail, and what each encoding loses:
+ *
+ *   Octave shift (roll13, roll13o, not plain).  Per tune, the shift k*12
+ *   (k = -4..4) that puts the most notes in 60..72 wins; ties go to the
+ *   smaller |k|, then to the downward shift (-k before +k: Ryan's tunes sit
+ *   mostly above C5).  Notes still outside are folded by whole octaves into
+ *   60..72 (below: up into 60..71; above: down into 61..72).  st.shifted
+ *   counts every note of a tune whose shift is not 0; st.folded the notes
+ *   folded (a note can be in both).  A folded note decodes an octave or more
+ *   away from where it was: a loss.  Plain mode: shift 0, notes outside
+ *   60..72 are dropped (st.dropped).  Folding can land two notes on one pitch;
+ *   their frames merge.
+ *
+ *   Rolls.  A note sets the sounding bit of its pitch in frames
+ *   onset .. onset+dur-1, and (roll13o, roll128) the onset bit at onset.
+ *   Decoding roll13 (the paper's rule): a pitch on in consecutive frames is one
+ *   note unless a bar line (tune_is_bar_start on meta) falls between them, so
+ *   repeated notes of one pitch within a bar become one long note.  Decoding
+ *   roll13o / roll128: a note starts at an onset bit, or where the sounding bit
+ *   comes on without one, and lasts while the sounding bit stays on and no new
+ *   onset bit comes; an onset bit without the sounding bit (model output) is a
+ *   note of at least one step.  Same-pitch notes that overlap cannot survive
+ *   (the earlier is cut at the later onset); touching ones do.  Velocities
+ *   are not kept (decoded as ENC_DECODE_VEL).
+ *
+ *   Melody.  Per onset the highest note is kept (others: st.dropped; of equal
+ *   highest pitches the longest).  A kept note is cut where the next onset
+ *   comes (st.resized).  Decoding: a note-on starts a note, holds extend it,
+ *   an off or a new note-on ends it; a hold with no note sounding is silence.
+ *
+ *   Tokens.  Pitches of a chord are distinct (a repeated pitch at one onset:
+ *   st.dropped) and rising, named by pitch_name ("C#4").  Without durations
+ *   only order and pitches survive: token i decodes at step 2*i, 2 steps long.
+ *   With durations the token's duration d is the chord's longest duration,
+ *   cut to the gap to the next onset, capped at ENC_TOKEN_MAX_DUR (64) steps.
+ *   Every note of a chord decodes with d, so chord notes of other lengths, notes
+ *   that overlap the next onset and notes longer than 64 steps change length
+ *   (st.resized); onsets always stay exact.  The time between the token's end
+ *   and the next onset (and before the first onset) becomes rest tokens "r/N",
+ *   split into pieces of at most ENC_TOKEN_MAX_REST (16) steps: "r/16 r/16 r/8"
+ *   for 40 steps.  So a monophonic tune whose notes last at most 64 steps
+ *   round-trips exactly.  Nothing follows the last note: trailing silence is
+ *   lost.  Decoding skips "<unk>" and tokens it cannot parse (in the plain
+ *   token mode each still takes its 2-step slot).
+ *
+ *   Regress.  Notes in onset order (pitch rising within an onset, so chord
+ *   notes after the first have delta 0).  Decoding clamps pitch to 0..127 and
+ *   velocity to 1..127, rounds the delta to whole steps (negative: 0), and
+ *   gives each note the time to the next later onset, the last onset
+ *   ENC_REGRESS_LAST_DUR (4) steps.  Durations are kept only for legato lines
+ *   (st.resized counts the others).
+ *
+ * Encoded owns its arrays; enc_free releases them.
+ */
+#ifndef REEL_ENCODE_H
+#define REEL_ENCODE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "tune.h"
+#include "vocab.h"
+
+typedef enum {
+    ENC_ROLL13,
+    ENC_ROLL13_ONSET,
+    ENC_ROLL128,
+    ENC_MELODY,
+    ENC_TOKENS,
+    ENC_REGRESS,
+    ENC_COUNT
+} EncKind;
+
+#define ROLL13_LO 60
+#define ROLL13_HI 72
+#define MELODY_OFF 0
+#define MELODY_HOLD 1
+#define MELODY_CLASSES 130
+
+#define ENC_MAX_STEPS (1 << 22)   /* longest tune encodings accept (about 145 h at 120 bpm) */
+#define ENC_DECODE_VEL 100        /* velocity of decoded notes where the encoding has none */
+#define ENC_TOKEN_STEP 2          /* plain tokens: steps between tokens, and their duration */
+#define ENC_TOKEN_MAX_DUR 64      /* tokens: longest duration a note token carries */
+#define ENC_TOKEN_MAX_REST 16     /* tokens: longest rest token; longer silences are split */
+#define ENC_TOKEN_MAX_LEN 1024    /* bytes of the longest token string, NUL included */
+#define ENC_REGRESS_LAST_DUR 4    /* regress: duration of the last decoded note */
+
+typedef struct {
+    EncKind kind;
+    bool plain;      /* roll13/roll13o: no octave shift or folding; drop notes outside */
+    bool durations;  /* tokens: durations in the token ("C4/4", "r/2") */
+} EncOpts;
+
+/* What encoding did to a tune's notes. */
+typedef struct {
+    long notes;       /* notes in */
+    long shifted;     /* moved by the tune's whole-octave shift (roll13 default) */
+    long folded;      /* moved into range by octave folding */
+    long dropped;     /* left out: outside the range, or hidden by polyphony */
+    long unknown;     /* tokens not in the vocabulary (encoded as id 0, "<unk>") */
+    long resized;     /* notes that will decode with another duration (melody, tokens
+                         with durations, regress; see above) */
+} EncStats;
+
+typedef struct {
+    EncKind kind;
+    int32_t n;        /* rows: steps (rolls, melody), events (tokens), notes (regress) */
+    int f;            /* floats per row (13, 26, 256, 3); 0 for class encodings */
+    float *x;         /* (n, f) owned; NULL for class encodings */
+    int32_t *ids;     /* (n) owned class or token ids; NULL for float encodings */
+    int shift;        /* semitones added to every pitch before encoding (roll13 default) */
+    EncStats st;
+} Encoded;
+
+/* "roll13", "roll13o", "roll128", "melody", "tokens", "regress". */
+const char *enc_name(EncKind k);
+/* Parse a name (also accepts "roll13-onset"); returns ENC_COUNT if unknown. */
+EncKind enc_parse(const char *name);
+/* One line describing the encoding, for --help. */
+const char *enc_describe(EncKind k);
+/* True for class encodings (melody, tokens): ids, softmax. */
+bool enc_is_classes(EncKind k);
+/* Floats per row, or classes (vocab size for tokens; v may be NULL otherwise). */
+int enc_width(const EncOpts *o, const Vocab *v);
+
+/* Encode t (sorted by onset, then pitch, as tune_sort leaves it; anything
+ * else is REEL_EARG, as is a tune longer than ENC_MAX_STEPS).  Rows of frame
+ * encodings cover t->n_steps (at least the last note-off), so a tune longer
+ * than its last note ends in silent frames.  v is needed for tokens only and
+ * is not changed: tokens it lacks count in st.unknown.  *out is overwritten
+ * (not freed) and owned by the caller, who releases it with enc_free. */
+ReelStatus enc_encode(const EncOpts *o, const Vocab *v, const Tune *t, Encoded *out,
+                      ReelError *err);
+
+/* Decode e back to notes.  meta supplies time signatures (bar lines for the
+ * roll13 rule), tempos, names; it may be NULL (4/4, 120 bpm).  Pitches are
+ * moved back by e->shift.  For float encodings a value > 0.5 counts as on.
+ * *out is overwritten (not freed) with a sorted tune the caller owns; its
+ * n_steps is e->n for frame encodings (rolls, melody), else the end of the
+ * last note or rest. */
+ReelStatus enc_decode(const EncOpts *o, const Vocab *v, const Encoded *e, const Tune *meta,
+                      Tune *out, ReelError *err);
+
+/* Add the tokens of t to v (counting), for building a corpus vocabulary.
+ * o->kind is not looked at; o->durations is.  Fails with REEL_EARG after
+ * vocab_finish, REEL_ENOMEM when v cannot grow. */
+ReelStatus enc_tokens_count(const EncOpts *o, const Tune *t, Vocab *v, ReelError *err);
+
+/* Release e's arrays and zero it.  Accepts NULL and a zeroed Encoded. */
+void enc_free(Encoded *e);
+
+/* What a token string means: a note or chord, or a rest, with an optional
+ * duration.  Accepts what the encoder writes ("C4", "C4.E4.G4/2", "r/4")
+ * and what people type (pitch names as pitch_parse reads them, "Bb3/8",
+ * "R/2").  Durations are 1..ENC_TOKEN_MAX_DUR. */
+typedef struct {
+    bool rest;
+    int dur;              /* steps; 0 when the token has no "/N" */
+    int n;                /* pitches; 0 for a rest */
+    uint8_t pitch[128];   /* (n) distinct, rising */
+} EncToken;
+
+/* Parse s into *tok; false (and *tok unspecified) when s is not a token. */
+bool enc_token_parse(const char *s, EncToken *tok);
+
+#endif

@@ -1,0 +1,77 @@
+/* testlib.h — the smallest test harness that can fail.
+ *
+ * CHECK(cond, fmt, ...) records a failure with file:line and a message and
+ * goes on; TEST_END returns non-zero from main when anything failed.  Tests
+ * that need the corpus find it through $REEL_CORPUS (default
+ * ../shared/corpus) and fail — not skip — when it is missing.
+ */
+#ifndef REEL_TESTLIB_H
+#define REEL_TESTLIB_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static int test_failures;
+static int test_checks;
+
+#define CHECK(cond, ...)                                                        \
+    do {                                                                        \
+        test_checks++;                                                          \
+        if (!(cond)) {                                                          \
+            test_failures++;                                                    \
+            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);     \
+            fprintf(stderr, __VA_ARGS__);                                       \
+            fputc('\n', stderr);                                                \
+        }                                                                       \
+    } while (0)
+
+/* Stop the test at once (setup failed: nothing after it can mean anything). */
+#define REQUIRE(cond, ...)                                                      \
+    do {                                                                        \
+        int require_failures_ = test_failures;                                  \
+        CHECK(cond, __VA_ARGS__);                                               \
+        if (test_failures != require_failures_) {                               \
+            fprintf(stderr, "%s: giving up after a failed REQUIRE\n", __FILE__); \
+            exit(1);                                                            \
+        }                                                                       \
+    } while (0)
+
+#define TEST_END()                                                              \
+    do {                                                                        \
+        fprintf(stderr, "%s: %d checks, %d failed\n", __FILE__, test_checks,    \
+                test_failures);                                                 \
+        return test_failures ? 1 : 0;                                           \
+    } while (0)
+
+/* $REEL_CORPUS/sub, in a static buffer; exits when the folder is missing. */
+static inline const char *test_corpus(const char *sub)
+{
+    static char buf[4096];
+    const char *root = getenv("REEL_CORPUS");
+    struct stat st;
+    if (!root || !*root)
+        root = "../shared/corpus";
+    snprintf(buf, sizeof buf, "%s/%s", root, sub);
+    if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "corpus folder %s not found: set REEL_CORPUS\n", buf);
+        exit(1);
+    }
+    return buf;
+}
+
+/* A fresh temporary folder for this test (mkdtemp under $TMPDIR or /tmp). */
+static inline const char *test_tmpdir(void)
+{
+    static char buf[512];
+    const char *t = getenv("TMPDIR");
+    snprintf(buf, sizeof buf, "%s/reel-test-XXXXXX", t && *t ? t : "/tmp");
+    if (!mkdtemp(buf)) {
+        perror("mkdtemp");
+        exit(1);
+    }
+    return buf;
+}
+
+#endif
