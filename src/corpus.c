@@ -334,8 +334,9 @@ ReelStatus corpus_load(Corpus *c, const char *const *paths, int n_paths, const C
                 list_free(&l);
                 return reel_fail(err, REEL_ENOMEM, "%s: out of memory listing files", paths[i]);
             }
-            qsort(l.paths + first, (size_t)(l.n - first), sizeof *l.paths, path_cmp);
-            if (l.n == first)
+            if (l.n > first)
+                qsort(l.paths + first, (size_t)(l.n - first), sizeof *l.paths, path_cmp);
+            else
                 skip_msg(c, paths[i], REEL_EEMPTY, "folder holds no files");
         } else if (!list_add(&l, paths[i])) {
             list_free(&l);
