@@ -24,6 +24,14 @@ REEL_CORPUS ?= $(firstword $(wildcard ../shared/corpus /work/shared/corpus) ../s
 export REEL_CORPUS
 
 CC        ?= cc
+# make V=1 shows the full compiler lines.
+ifeq ($(V),1)
+Q :=
+say = @true
+else
+Q := @
+say = @printf '  %-6s %s\n' $(1) $(2)
+endif
 WARN      := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
              -Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wwrite-strings \
              -Wformat=2 -Wundef -Wvla
@@ -73,29 +81,34 @@ deps:
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 
 $(BUILD)/libreel.a: $(CORE_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(call say,AR,$@)
+	$(Q)ar rcs $@ $^
 
 $(BUILD)/reel: $(CLI_OBJ) $(BUILD)/libreel.a
-	$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libreel.a $(LDLIBS_ALL)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libreel.a $(LDLIBS_ALL)
 
 # The binary in the top folder is the normal build; make asan leaves its own
 # in build-asan/reel.
 ifeq ($(BUILD),build)
 $(BIN): $(BUILD)/reel
-	cp $< $@
+	@cp $< $@
 endif
 
 $(BUILD)/tests/%: tests/%.c tests/testlib.h $(BUILD)/libreel.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) -Itests $(LDFLAGS) -o $@ $< $(BUILD)/libreel.a $(LDLIBS_ALL)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(CFLAGS_ALL) -Itests $(LDFLAGS) -o $@ $< $(BUILD)/libreel.a $(LDLIBS_ALL)
 
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libreel.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $< $(BUILD)/libreel.a $(LDLIBS_ALL)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $< $(BUILD)/libreel.a $(LDLIBS_ALL)
 
 run: $(BIN)
 	./$(BIN) corpus "$(REEL_CORPUS)/ryans-mammoth/midi"
@@ -104,11 +117,11 @@ test: $(BUILD)/reel $(TEST_BIN) $(BIN)
 	@BUILD=$(BUILD) REEL_BIN=$(BUILD)/reel sh tests/run.sh $(TEST_BIN)
 
 asan:
-	$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
+	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
 	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" build-asan/reel
 
 test-asan:
-	$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
+	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
 	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" test
 
 bench: $(BENCH_BIN)

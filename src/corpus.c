@@ -307,7 +307,15 @@ static bool load_abc(Corpus *c, const char *path, const CorpusOpts *opts)
 void corpus_load_file(Corpus *c, const char *path, const CorpusOpts *opts)
 {
     bool ok = false;
+    struct stat st;
     c->files_seen++;
+    /* A FIFO or a device would block the reader, or never end. */
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        skip_msg(c, path, REEL_EUNSUPPORTED,
+                 S_ISDIR(st.st_mode) ? "is a folder, not a file"
+                                     : "not a regular file (a pipe or a device)");
+        return;
+    }
     switch (file_kind(path)) {
     case KIND_MIDI: ok = load_midi(c, path, opts); break;
     case KIND_ABC: ok = load_abc(c, path, opts); break;

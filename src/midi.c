@@ -61,7 +61,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -485,6 +484,8 @@ static ReelStatus midi_walk(MidiWalk *w)
 ReelStatus midi_validate(const uint8_t *buf, size_t len, const char *name, ReelError *err)
 {
     MidiWalk w;
+    if (!buf && len)
+        return reel_fail(err, REEL_EARG, "midi_validate: no data given");
     memset(&w, 0, sizeof w);
     w.buf = buf;
     w.len = buf ? len : 0;
@@ -763,6 +764,8 @@ ReelStatus midi_load_memory(const uint8_t *buf, size_t len, const char *name, Mi
     if (!out)
         return reel_fail(err, REEL_EARG, "midi_load_memory: no MidiSong given");
     memset(out, 0, sizeof *out);
+    if (!buf && len)
+        return reel_fail(err, REEL_EARG, "midi_load_memory: no data given");
     memset(&w, 0, sizeof w);
     w.buf = buf;
     w.len = buf ? len : 0;

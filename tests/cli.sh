@@ -87,6 +87,8 @@ echo "just some text" > "$bad/readme.txt"
 head -c 100 "$RYANS/midi/AcaciaReel.mid" > "$bad/truncated.mid"
 printf 'MThd\000\000\000\006\000\001\000\000\001\340' > "$bad/notracks.mid"
 ln -s "$bad/nowhere.mid" "$bad/dangling.mid"
+mkfifo "$bad/pipe.mid"
+printf 'X:1\nT:No notes\nK:C\n' > "$bad/nonotes.abc"
 cat > "$tmp/drums.csv" <<'CSV'
 0, 0, Header, 0, 1, 480
 1, 0, Start_track
@@ -109,6 +111,8 @@ has "$tmp/out" 'truncated.mid' "truncated file skipped"
 has "$tmp/out" 'notracks.mid' "file without tracks skipped"
 has "$tmp/out" 'drums.mid.*drum' "drum-only file: reason"
 has "$tmp/out" 'dangling.mid' "dangling link skipped"
+has "$tmp/out" 'pipe.mid.*not a regular file' "a FIFO is skipped, not read (it would block)"
+has "$tmp/out" 'nonotes.abc.*no notes' "ABC tune without notes: reason"
 has "$tmp/out" 'empty' "empty folder reported"
 [ "$(id -u)" != 0 ] && has "$tmp/out" 'unreadable.mid' "unreadable file skipped"
 rm "$bad/sub/good.mid"
