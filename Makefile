@@ -11,9 +11,10 @@
 # The layout is the architecture: src/*.c is the core (no curses, no audio,
 # never prints), src/cli/*.c is the command-line front end, ui/ the studio.
 
-PKGS      := ncursesw portaudio-2.0 fluidsynth smf openblas
+PKGS      := ncursesw portaudio-2.0 fluidsynth smf openblas alsa
 DEB_PKGS  := build-essential pkg-config libncurses-dev portaudio19-dev libfluidsynth-dev \
-             libsmf-dev libopenblas-dev fluid-soundfont-gm abcmidi midicsv tmux sox
+             libsmf-dev libopenblas-dev fluid-soundfont-gm timgm6mb-soundfont libasound2-dev \
+             abcmidi midicsv tmux sox
 TOOLS     := abc2midi midicsv
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -57,7 +58,7 @@ endif
 CFLAGS_ALL = $(WARN) $(OPT) $(SAN) $(DEFS) -Isrc $(PKG_CFLAGS) $(CFLAGS)
 LDLIBS_ALL = $(PKG_LIBS) -lpthread -lm $(LDLIBS)
 
-.PHONY: all run test test-asan asan bench deps install uninstall clean help check-tools
+.PHONY: all run test test-asan asan bench bench-torch paper deps install uninstall clean help
 
 all: $(BIN)
 
@@ -100,7 +101,7 @@ $(BIN): $(BUILD)/reel
 	@cp $< $@
 endif
 
-$(BUILD)/tests/%: tests/%.c tests/testlib.h $(BUILD)/libreel.a
+$(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(BUILD)/libreel.a
 	@mkdir -p $(@D)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(CFLAGS_ALL) -Itests $(LDFLAGS) -o $@ $< $(BUILD)/libreel.a $(LDLIBS_ALL)
@@ -124,8 +125,22 @@ test-asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
 	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" test
 
-bench: $(BENCH_BIN)
-	@for b in $(BENCH_BIN); do $$b || exit 1; done
+bench: $(BENCH_BIN) bench-torch
+	@rc=0; for b in $(BENCH_BIN); do $$b || rc=1; done; exit $$rc
+
+# bench_nn compares the engine with PyTorch: Debian's python3-torch for
+# /usr/bin/python3, installed here when missing (best effort: without it
+# bench_nn prints its own figures and no ratios).
+bench-torch:
+	@/usr/bin/python3 -c 'import torch' 2>/dev/null || { \
+	    echo "bench: installing python3-torch (the PyTorch reference for bench_nn)"; \
+	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	        python3-torch python3-numpy; } || echo "bench: no PyTorch; bench_nn prints no ratios"
+
+# Reproduce the papers (not in CI: tens of minutes).  Results: docs/PAPER.md.
+paper: $(BIN)
+	sh tools/paper.sh
 
 DATADIR := $(DESTDIR)$(PREFIX)/share/reel
 install: $(BUILD)/reel

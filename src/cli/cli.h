@@ -7,12 +7,57 @@
 #ifndef REEL_CLI_H
 #define REEL_CLI_H
 
+#include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
+
+#include "player.h"
 
 #define REEL_VERSION "0.1.0"
 
 int cmd_corpus(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_generate(int argc, char **argv);
+int cmd_play(int argc, char **argv);
+int cmd_render(int argc, char **argv);
+
+/* What `reel play` and `reel render` share (cmd_play.c): the options that
+ * choose and shape the music, and loading a file into a Player. */
+typedef struct {
+    const char *soundfont;   /* --soundfont FILE, or NULL */
+    const char *part;        /* --part NAME|all, or NULL: the melody */
+    long tune_no;            /* --tune N, from 1 */
+    int program;             /* --program, 0-based GM; -1: the file's, violin if none */
+    int velocity;            /* --velocity 1..127; 0: the notes' own */
+    double bpm;              /* --bpm; 0: the file's tempo map */
+    double gain;             /* --gain; 0: AUDIO_DEFAULT_GAIN */
+    double from_step;        /* --from STEP */
+    long from_bar;           /* --bar N (from 1); 0: not given */
+    int metronome, verbose;
+    char name[256];          /* cli_music_load: the tune's name */
+    long n_notes;
+} CliMusic;
+
+enum { CLI_MUSIC_OPT = 1000 };   /* getopt codes of the shared options start here */
+void cli_music_init(CliMusic *m);
+/* Append the shared long options at opts[n] (room for 16 more); returns the
+ * new count (the caller adds the {NULL} row). */
+int cli_music_longopts(struct option *opts, int n);
+/* One shared option: 0 taken, 2 bad value (said on stderr), -1 not shared. */
+int cli_music_option(CliMusic *m, int ch, const char *arg, const char *cmd);
+void cli_music_help(FILE *f);
+/* Load the file's tune into p with the options; *from gets the start step.
+ * 0, or 1 with the reason on stderr. */
+int cli_music_load(CliMusic *m, const char *path, Player *p, double *from, const char *cmd);
+/* Find the soundfont; 0, or 1 with where reel looked on stderr. */
+int cli_music_soundfont(const CliMusic *m, char *out, size_t size, const char *cmd);
+/* Print the library messages logged from *cursor up to until (for --verbose). */
+void cli_music_log(uint64_t *cursor, uint64_t until, const char *cmd);
+/* --verbose: the messages since start; once, those before opened (probing
+ * the devices) only counted; twice, all. */
+void cli_music_log_verbose(const CliMusic *m, uint64_t start, uint64_t opened, const char *cmd);
 
 /* The shared-data folder (models/, soundfonts/): $REEL_DATA, else
  * PREFIX/share/reel beside an installed binary, else the source tree the

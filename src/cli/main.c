@@ -14,6 +14,12 @@ static const Command commands[] = {
     {"corpus", cmd_corpus, "load MIDI and ABC files or folders; report notes, grid, encodings"},
     {"convert", cmd_convert, "one tune to a MIDI file: melody picked, quantized, optionally "
                              "through an encoding and back"},
+    {"train", cmd_train, "train an LSTM on MIDI/ABC files; checkpoints, --resume, CSV log"},
+    {"info", cmd_info, "what a model file holds"},
+    {"generate", cmd_generate, "continue a prime (rests, typed notes, a file) with a model; MIDI or "
+                               "ABC out"},
+    {"play", cmd_play, "play a MIDI or ABC file through FluidSynth (progress line, Ctrl-C stops)"},
+    {"render", cmd_render, "render a MIDI or ABC file to a WAV file with FluidSynth"},
 };
 
 static void usage(FILE *f)
@@ -39,6 +45,7 @@ static void usage(FILE *f)
             "environment:\n"
             "  REEL_CORPUS    corpus folder for tests and benchmarks (../shared/corpus)\n"
             "  REEL_DATA      shared-data folder, instead of PREFIX/share/reel\n"
+            "  REEL_SOUNDFONT the soundfont play and render use (see soundfonts/README)\n"
             "\n"
             "Exit status: 0 success, 1 failure (the reason is on stderr), 2 bad usage.\n"
             "See reel(1).\n");

@@ -1,0 +1,78 @@
+/* blas.h — the matrix products reel needs, and naive references for them.
+ *
+ * blas.c is the only file in reel that includes cblas.h (OpenBLAS).  Every
+ * product here is row-major: a matrix (m, n) with leading dimension ld is
+ * element [i * ld + j].  Each fast function has a *_ref twin, a plain triple
+ * loop that accumulates in double; the tests compare the two, and a reader
+ * can see from the twin what the fast one computes.  (The packed product
+ * below is checked against blas_sgemm_ref on the unpacked matrix.)
+ *
+ * Determinism: OpenBLAS splits products between threads by rows and columns,
+ * never along the summed dimension, so for a fixed thread count results are
+ * bit-identical run to run.  Changing the thread count may change the last
+ * bits (different kernels and block sizes).
+ *
+ * Nothing here allocates, prints or exits.
+ */
+#ifndef REEL_BLAS_H
+#define REEL_BLAS_H
+
+#include <stddef.h>
+
+typedef enum { BLAS_N = 0, BLAS_T = 1 } BlasTrans;
+
+/* C = alpha * op(A) op(B) + beta * C.
+ *   op(A) is (m, k): A is (m, k) with lda >= k when ta == BLAS_N,
+ *                    A is (k, m) with lda >= m when ta == BLAS_T;
+ *   op(B) is (k, n): B is (k, n) with ldb >= n, or (n, k) with ldb >= k;
+ *   C is (m, n) with ldc >= n.  beta == 0 ignores what C held (NaN too).
+ * m, n or k == 0 is allowed (with k == 0, C = beta * C). */
+void blas_sgemm(BlasTrans ta, BlasTrans tb, int m, int n, int k, float alpha,
+                const float *A, int lda, const float *B, int ldb, float beta,
+                float *C, int ldc);
+void blas_sgemm_ref(BlasTrans ta, BlasTrans tb, int m, int n, int k, float alpha,
+                    const float *A, int lda, const float *B, int ldb, float beta,
+                    float *C, int ldc);
+
+/* y = alpha * op(A) x + beta * y, A is (m, n) with lda >= n.
+ *   BLAS_N: x (n), y (m);  BLAS_T: x (m), y (n) (y = A^T x).
+ * For one row at a time (generation), this is 5-10x faster than a one-row
+ * sgemm. */
+void blas_sgemv(BlasTrans ta, int m, int n, float alpha, const float *A, int lda,
+                const float *x, float beta, float *y);
+void blas_sgemv_ref(BlasTrans ta, int m, int n, float alpha, const float *A, int lda,
+                    const float *x, float beta, float *y);
+
+/* ---- a fixed right-hand matrix, many small left-hand ones ---------------
+ *
+ * An LSTM multiplies the same recurrent weights by a (B, H) matrix at every
+ * step.  OpenBLAS repacks the weights on every call, and at B = 32 that
+ * costs it a third of its speed.  Pack op(W) (K, N) once per window, then
+ *     C = A P + beta C      A (M, K) with lda >= K, C (M, N) with ldc >= N
+ * for each A; beta is 0 (C is only written) or 1.  The packed layout is
+ * private to blas.c: on x86-64 CPUs with AVX-512 (GCC builds) it is panels
+ * of 32 columns for reel's own kernel (one thread whatever
+ * blas_set_threads says; explicit fused multiply-adds, so the same bits at
+ * every optimisation level and thread count); elsewhere it is op(W) as a
+ * plain row-major (K, N) matrix for OpenBLAS. */
+size_t blas_packed_len(int K, int N);        /* floats P needs (either layout) */
+void blas_pack(BlasTrans tw, int K, int N, const float *W, int ldw, float *P);
+void blas_sgemm_packed(int M, int N, int K, const float *A, int lda, const float *P, float beta,
+                       float *C, int ldc);
+/* 1 when the packed products run on reel's kernel, 0 on OpenBLAS. */
+int blas_packed_native(void);
+/* 0: OpenBLAS even where the kernel could run (tests, benchmarks; also the
+ * environment variable REEL_BLAS_NO_KERNEL=1); 1: the kernel where the CPU
+ * has it.  Changes the packed layout: call before packing anything. */
+void blas_set_packed_native(int on);
+
+/* Threads OpenBLAS may use for the following products (>= 1), and how many
+ * it uses now.  Call from one thread while no product runs. */
+void blas_set_threads(int n);
+int blas_get_threads(void);
+
+/* The library and kernel in use, e.g. "OpenBLAS 0.3.21 ... / SkylakeX".
+ * Static string. */
+const char *blas_info(void);
+
+#endif

@@ -1,0 +1,114 @@
+/* cmd_info.c — `reel info MODEL`: what a model file holds. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "model.h"
+
+static void info_usage(FILE *f)
+{
+    fprintf(f,
+        "usage: reel info [OPTIONS] MODEL...\n"
+        "\n"
+        "Print what a model file holds: encoding, network, training settings and\n"
+        "progress, validation figures, checksum.  A damaged, truncated or foreign file\n"
+        "gets a message saying what is wrong (exit 1).\n"
+        "\n"
+        "options:\n"
+        "  --vocab N    also list the N most frequent tokens (tokens models)\n"
+        "  -h, --help   this text\n");
+}
+
+static void print_model(const char *path, const Model *m, int vocab_n)
+{
+    const NetConfig *c = &m->net;
+    const TrainSettings *t = &m->train;
+    const TrainProgress *p = &m->progress;
+    static const char *const heads[] = {"sigmoid + binary cross-entropy",
+                                        "softmax + cross-entropy", "linear + mean squared error"};
+    char hex[17];
+    struct stat st;
+    model_checksum_hex(m, hex);
+    printf("%s\n", path);
+    if (stat(path, &st) == 0)
+        printf("  file           %lld bytes, checksum %s, saved %s\n", (long long)st.st_size, hex,
+               m->created);
+    printf("  encoding       %s%s%s (%s)\n", enc_name(m->enc.kind), m->enc.plain ? " --plain" : "",
+           m->enc.durations ? " --durations" : "", enc_describe(m->enc.kind));
+    if (m->vocab)
+        printf("  vocabulary     %d tokens\n", vocab_size(m->vocab));
+    printf("  network        %d -> %d x LSTM %d", c->n_in, c->layers, c->hidden);
+    if (c->batchnorm)
+        printf(" -> batch norm");
+    if (c->dense)
+        printf(" -> dense %d ReLU%s", c->dense, c->batchnorm ? " -> batch norm" : "");
+    printf(" -> %d, %s\n", c->n_out, heads[c->head]);
+    printf("                 %zu weights%s; dropout %g, recurrent dropout %g\n",
+           net_n_params(m->nn), c->in_classes ? ", one-hot inputs" : "", c->dropout,
+           c->rec_dropout);
+    printf("  trained on     %s\n", t->corpus[0] ? t->corpus : "(not recorded)");
+    printf("                 %ld tunes (%ld positions an epoch), %ld held out\n", t->tunes_train,
+           t->steps_train, t->tunes_val);
+    printf("  settings       window %d, batch %d, %d epochs, %s lr %g", t->window, t->batch,
+           t->epochs, optim_name(t->optim.kind), t->optim.lr);
+    if (t->optim.clip_norm > 0)
+        printf(", clip %g", t->optim.clip_norm);
+    printf(", seed %llu, %d thread%s\n", (unsigned long long)t->seed, t->threads,
+           t->threads == 1 ? "" : "s");
+    printf("  progress       epoch %d of %d", p->epoch, t->epochs);
+    if (p->batch_in_epoch)
+        printf(" (+%lld batches of the next)", (long long)p->batch_in_epoch);
+    printf(", %lld batches, %.0f s of training%s\n", (long long)p->batches, p->seconds,
+           m->optim.state ? ", optimizer state kept (--resume works)" : "");
+    printf("  training       loss %.4f, accuracy %.2f%%\n", p->train_loss, p->train_acc * 100);
+    if (!isnan(p->val_loss)) {
+        printf("  validation     loss %.4f, accuracy %.2f%%", p->val_loss, p->val_acc * 100);
+        if (c->head == HEAD_SOFTMAX_CE)
+            printf(", perplexity %.2f", exp(p->val_loss));
+        printf(" (best loss %.4f)\n", p->best_val_loss);
+    }
+    if (m->vocab && vocab_n > 0) {
+        printf("  tokens        ");
+        for (int i = 0; i < vocab_n && i < vocab_size(m->vocab); i++)
+            printf(" %s(%ld)", vocab_token(m->vocab, i), vocab_freq(m->vocab, i));
+        printf("\n");
+    }
+}
+
+int cmd_info(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"vocab", required_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int ch, rc = 0, vocab_n = 0;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'v': vocab_n = atoi(optarg); break;
+        case 'h': info_usage(stdout); return 0;
+        default: info_usage(stderr); return 2;
+        }
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "reel info: give a model file\n");
+        return 2;
+    }
+    for (int i = optind; i < argc; i++) {
+        Model m;
+        ReelError err;
+        if (model_load(&m, argv[i], 0, 0, &err)) {
+            fprintf(stderr, "reel info: %s\n", err.msg);
+            rc = 1;
+            continue;
+        }
+        print_model(argv[i], &m, vocab_n);
+        model_free(&m);
+    }
+    return rc;
+}

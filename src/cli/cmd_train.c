@@ -1,0 +1,481 @@
+/* cmd_train.c — `reel train DATA... -o MODEL`: the headless twin of the
+ * studio's training view. */
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "blas.h"
+#include "cli.h"
+#include "corpus.h"
+#include "data.h"
+#include "model.h"
+#include "train.h"
+
+static atomic_int stop_flag;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    atomic_store(&stop_flag, 1);
+}
+
+static void train_usage(FILE *f)
+{
+    fprintf(f,
+        "usage: reel train [OPTIONS] DATA... -o MODEL\n"
+        "\n"
+        "Train an LSTM on the MIDI and ABC files and folders in DATA (loaded as\n"
+        "`reel corpus` loads them).  Every window of W steps predicts every next step.\n"
+        "A share of the tunes (--val-split) is held out for validation.  The model file\n"
+        "is written after every epoch and on Ctrl-C; --resume continues it.\n"
+        "\n"
+        "data:\n"
+        "  --encoding E        roll13 (default; the paper's), roll13o, roll128, melody,\n"
+        "                      tokens, regress (see reel convert --help)\n"
+        "  --plain             roll13: keep pitches, drop notes outside C4..C5\n"
+        "  --durations         tokens: with durations (\"C4/4\", rests \"r/2\")\n"
+        "  --vocab-min N       tokens: tokens seen fewer than N times become <unk> (1)\n"
+        "  --part NAME         train on the track NAME (e.g. PIANO) instead of the melody\n"
+        "  --no-phase          no grid-phase search when quantizing\n"
+        "  --max-tunes N       use only the first N tunes (quick runs)\n"
+        "  --val-split F       share of tunes for validation, by tune (0.05)\n"
+        "network:\n"
+        "  --hidden H          LSTM units per layer (256)\n"
+        "  --layers L          LSTM layers (2)\n"
+        "  --dense D           a ReLU dense layer of D units before the head (0: none)\n"
+        "  --batchnorm         batch normalisation after the LSTMs and the dense layer\n"
+        "  --dropout P         dropout after each layer (0)\n"
+        "  --rec-dropout P     recurrent dropout on h(t-1) (0)\n"
+        "training:\n"
+        "  --window W          steps per window (64)\n"
+        "  --batch B           windows per batch (32)\n"
+        "  --epochs N          epochs (10); with --resume, the total to reach\n"
+        "  --optimizer O       adam (default) or rmsprop, Keras' defaults\n"
+        "  --lr X              learning rate (0.001)\n"
+        "  --clip N            clip gradients to global norm N (0: off, the default)\n"
+        "  --seed N            random seed: the same seed and threads give the same run\n"
+        "                      bit for bit (1)\n"
+        "  --threads N         BLAS threads (1)\n"
+        "  --max-batches N     stop after N batches of this run (a checkpoint is written)\n"
+        "output:\n"
+        "  -o, --output MODEL  the model file (required)\n"
+        "  --log FILE          CSV log of every batch (default MODEL.csv; 'none': off)\n"
+        "  --resume            continue training the model in MODEL where it stopped\n"
+        "  -q, --quiet         only the summary\n"
+        "  -h, --help          this text\n"
+        "\n"
+        "Loss: binary cross-entropy averaged over outputs (rolls), cross-entropy\n"
+        "(melody, tokens; perplexity = exp(loss) is printed too), mean squared error\n"
+        "(regress).\n"
+        "Accuracy:\n"
+        "  melody, tokens   the most likely next class is the right one.\n"
+        "  rolls            the whole next frame is right (every output on the right\n"
+        "                   side of 0.5).  For the paper's Keras set-up two more figures\n"
+        "                   are printed: 'bits' is Keras' binary_accuracy (share of the 13\n"
+        "                   outputs right), 'argmax' is Keras' categorical_accuracy (the\n"
+        "                   largest output is the sounding pitch; silence counts as pitch\n"
+        "                   index 0, as Keras does).\n"
+        "  regress          the predicted pitch rounds to the right MIDI note.\n"
+        "Progress: a bar with ETA on a terminal, plain lines otherwise.\n");
+}
+
+typedef struct {
+    bool tty, quiet;
+    HeadKind head;
+    int64_t last_line;
+} Progress;
+
+static void fmt_time(double s, char *buf, size_t n)
+{
+    long t = (long)(s + 0.5);
+    if (t >= 3600)
+        snprintf(buf, n, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+    else
+        snprintf(buf, n, "%ld:%02ld", t / 60, t % 60);
+}
+
+static void on_event(void *user, const TrainEvent *ev)
+{
+    Progress *p = user;
+    char eta[32], el[32];
+    fmt_time(ev->eta, eta, sizeof eta);
+    fmt_time(ev->elapsed, el, sizeof el);
+    switch (ev->kind) {
+    case TRAIN_EV_BATCH: {
+        double frac = ev->batches ? (double)ev->batch / (double)ev->batches : 0;
+        if (p->quiet)
+            return;
+        if (p->tty) {
+            char bar[21];
+            int fill = (int)(frac * 20);
+            for (int i = 0; i < 20; i++)
+                bar[i] = i < fill ? '#' : '.';
+            bar[20] = '\0';
+            fprintf(stderr, "\r\033[Kepoch %d/%d [%s] %3.0f%% loss %.4f acc %5.1f%% %.0f steps/s "
+                            "ETA %s", ev->epoch + 1, ev->epochs, bar, frac * 100,
+                    ev->epoch_loss, ev->epoch_acc * 100, ev->steps_per_sec, eta);
+        } else {
+            int64_t step = ev->batches / 10 > 0 ? ev->batches / 10 : 1;
+            if (ev->batch % step == 0 || ev->batch == ev->batches)
+                fprintf(stderr, "epoch %d/%d batch %lld/%lld loss %.4f acc %.1f%% %.0f steps/s "
+                                "ETA %s\n", ev->epoch + 1, ev->epochs, (long long)ev->batch,
+                        (long long)ev->batches, ev->epoch_loss, ev->epoch_acc * 100,
+                        ev->steps_per_sec, eta);
+        }
+        break;
+    }
+    case TRAIN_EV_EPOCH:
+        if (p->tty && !p->quiet)
+            fputs("\r\033[K", stderr);
+        fprintf(stderr, "epoch %d/%d: loss %.4f acc %.2f%%", ev->epoch + 1, ev->epochs,
+                ev->epoch_loss, ev->epoch_acc * 100);
+        if (ev->head == HEAD_SOFTMAX_CE)
+            fprintf(stderr, " ppl %.2f", exp(ev->epoch_loss));
+        if (!isnan(ev->val_loss)) {
+            fprintf(stderr, " | val loss %.4f acc %.2f%%", ev->val_loss, ev->val_acc * 100);
+            if (ev->head == HEAD_SOFTMAX_CE)
+                fprintf(stderr, " ppl %.2f", exp(ev->val_loss));
+            if (ev->head == HEAD_SIGMOID_BCE)
+                fprintf(stderr, " (Keras: bits %.2f%%, argmax %.2f%%)", ev->val_acc_bits * 100,
+                        ev->val_acc_argmax * 100);
+        }
+        fprintf(stderr, " | %.0f steps/s, %s\n", ev->steps_per_sec, el);
+        break;
+    case TRAIN_EV_STOPPED:
+        if (p->tty && !p->quiet)
+            fputs("\r\033[K", stderr);
+        fprintf(stderr, "stopped in epoch %d after batch %lld; checkpoint saved to %s "
+                        "(continue with --resume)\n", ev->epoch + 1, (long long)ev->batch,
+                ev->msg);
+        break;
+    case TRAIN_EV_DONE:
+        fprintf(stderr, "done: %d epochs, model saved to %s\n", ev->epochs, ev->msg);
+        break;
+    default:
+        break;
+    }
+}
+
+static bool parse_int(const char *opt, const char *v, long lo, long hi, long *out)
+{
+    char *end;
+    long x = strtol(v, &end, 10);
+    if (*v == '\0' || *end || x < lo || x > hi) {
+        fprintf(stderr, "reel train: %s needs a whole number from %ld to %ld, not '%s'\n", opt,
+                lo, hi, v);
+        return false;
+    }
+    *out = x;
+    return true;
+}
+
+static bool parse_float(const char *opt, const char *v, double lo, double hi, double *out)
+{
+    char *end;
+    double x = strtod(v, &end);
+    if (*v == '\0' || *end || !(x >= lo && x <= hi)) {
+        fprintf(stderr, "reel train: %s needs a number from %g to %g, not '%s'\n", opt, lo, hi, v);
+        return false;
+    }
+    *out = x;
+    return true;
+}
+
+int cmd_train(int argc, char **argv)
+{
+    enum { O_ENC = 256, O_PLAIN, O_DUR, O_VMIN, O_PART, O_NOPHASE, O_MAXT, O_VAL, O_HID, O_LAY,
+           O_DENSE, O_BN, O_DROP, O_RDROP, O_WIN, O_BATCH, O_EPOCHS, O_OPT, O_LR, O_CLIP,
+           O_SEED, O_THR, O_MAXB, O_LOG, O_RESUME };
+    static const struct option longopts[] = {
+        {"encoding", required_argument, NULL, O_ENC}, {"plain", no_argument, NULL, O_PLAIN},
+        {"durations", no_argument, NULL, O_DUR}, {"vocab-min", required_argument, NULL, O_VMIN},
+        {"part", required_argument, NULL, O_PART}, {"no-phase", no_argument, NULL, O_NOPHASE},
+        {"max-tunes", required_argument, NULL, O_MAXT},
+        {"val-split", required_argument, NULL, O_VAL},
+        {"hidden", required_argument, NULL, O_HID}, {"layers", required_argument, NULL, O_LAY},
+        {"dense", required_argument, NULL, O_DENSE}, {"batchnorm", no_argument, NULL, O_BN},
+        {"dropout", required_argument, NULL, O_DROP},
+        {"rec-dropout", required_argument, NULL, O_RDROP},
+        {"window", required_argument, NULL, O_WIN}, {"batch", required_argument, NULL, O_BATCH},
+        {"epochs", required_argument, NULL, O_EPOCHS},
+        {"optimizer", required_argument, NULL, O_OPT}, {"lr", required_argument, NULL, O_LR},
+        {"clip", required_argument, NULL, O_CLIP}, {"seed", required_argument, NULL, O_SEED},
+        {"threads", required_argument, NULL, O_THR},
+        {"max-batches", required_argument, NULL, O_MAXB},
+        {"log", required_argument, NULL, O_LOG}, {"resume", no_argument, NULL, O_RESUME},
+        {"output", required_argument, NULL, 'o'}, {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+    };
+    EncOpts enc = {ENC_ROLL13, false, false};
+    NetConfig nc;
+    TrainSettings ts;
+    CorpusOpts copts;
+    Corpus corpus;
+    Model m;
+    Dataset dtrain, dval;
+    TrainRun run;
+    Progress prog = {false, false, HEAD_SIGMOID_BCE, 0};
+    ReelError err;
+    const char *out = NULL, *log_opt = NULL;
+    char log_path[4096];
+    long vocab_min = 1, max_tunes = 0, max_batches = 0, x;
+    double d;
+    bool resume = false, epochs_given = false;
+    int ch, rc = 1;
+    int32_t *idx = NULL, n_val = 0, n_train = 0;
+    struct sigaction sa;
+
+    memset(&nc, 0, sizeof nc);
+    nc.hidden = 256;
+    nc.layers = 2;
+    memset(&ts, 0, sizeof ts);
+    ts.window = 64;
+    ts.batch = 32;
+    ts.epochs = 10;
+    ts.val_split = 0.05f;
+    ts.seed = 1;
+    ts.threads = 1;
+    ts.optim = optim_defaults(OPTIM_ADAM);
+    memset(&copts, 0, sizeof copts);
+    memset(&dtrain, 0, sizeof dtrain);
+    memset(&dval, 0, sizeof dval);
+    corpus_init(&corpus);
+
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
+        switch (ch) {
+        case O_ENC:
+            enc.kind = enc_parse(optarg);
+            if (enc.kind == ENC_COUNT) {
+                fprintf(stderr, "reel train: unknown encoding '%s' (roll13, roll13o, roll128, "
+                                "melody, tokens, regress)\n", optarg);
+                return 2;
+            }
+            break;
+        case O_PLAIN: enc.plain = true; break;
+        case O_DUR: enc.durations = true; break;
+        case O_VMIN: if (!parse_int("--vocab-min", optarg, 1, 1000000, &vocab_min)) return 2; break;
+        case O_PART: copts.quant.part = optarg; break;
+        case O_NOPHASE: copts.quant.no_phase = true; break;
+        case O_MAXT: if (!parse_int("--max-tunes", optarg, 1, 100000000, &max_tunes)) return 2; break;
+        case O_VAL: if (!parse_float("--val-split", optarg, 0, 0.9, &d)) return 2; ts.val_split = (float)d; break;
+        case O_HID: if (!parse_int("--hidden", optarg, 1, 8192, &x)) return 2; nc.hidden = (int)x; break;
+        case O_LAY: if (!parse_int("--layers", optarg, 1, 16, &x)) return 2; nc.layers = (int)x; break;
+        case O_DENSE: if (!parse_int("--dense", optarg, 0, 8192, &x)) return 2; nc.dense = (int)x; break;
+        case O_BN: nc.batchnorm = true; break;
+        case O_DROP: if (!parse_float("--dropout", optarg, 0, 0.9, &d)) return 2; nc.dropout = (float)d; break;
+        case O_RDROP: if (!parse_float("--rec-dropout", optarg, 0, 0.9, &d)) return 2; nc.rec_dropout = (float)d; break;
+        case O_WIN: if (!parse_int("--window", optarg, 1, 100000, &x)) return 2; ts.window = (int)x; break;
+        case O_BATCH: if (!parse_int("--batch", optarg, 1, 100000, &x)) return 2; ts.batch = (int)x; break;
+        case O_EPOCHS: if (!parse_int("--epochs", optarg, 1, 1000000, &x)) return 2; ts.epochs = (int)x; epochs_given = true; break;
+        case O_OPT: {
+            int k = optim_parse(optarg);
+            float lr = ts.optim.lr, clip = ts.optim.clip_norm;
+            if (k < 0) {
+                fprintf(stderr, "reel train: unknown optimizer '%s' (adam, rmsprop)\n", optarg);
+                return 2;
+            }
+            ts.optim = optim_defaults((OptimKind)k);
+            ts.optim.lr = lr;
+            ts.optim.clip_norm = clip;
+            break;
+        }
+        case O_LR: if (!parse_float("--lr", optarg, 1e-9, 10, &d)) return 2; ts.optim.lr = (float)d; break;
+        case O_CLIP: if (!parse_float("--clip", optarg, 0, 1e9, &d)) return 2; ts.optim.clip_norm = (float)d; break;
+        case O_SEED: {
+            char *end;
+            ts.seed = strtoull(optarg, &end, 10);
+            if (*optarg == '\0' || *end) {
+                fprintf(stderr, "reel train: --seed needs a whole number, not '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        }
+        case O_THR: if (!parse_int("--threads", optarg, 1, 256, &x)) return 2; ts.threads = (int)x; break;
+        case O_MAXB: if (!parse_int("--max-batches", optarg, 1, 1L << 40, &max_batches)) return 2; break;
+        case O_LOG: log_opt = optarg; break;
+        case O_RESUME: resume = true; break;
+        case 'o': out = optarg; break;
+        case 'q': prog.quiet = true; break;
+        case 'h': train_usage(stdout); return 0;
+        default: train_usage(stderr); return 2;
+        }
+    }
+    if (!out || optind >= argc) {
+        fprintf(stderr, "reel train: give the training data and -o MODEL\n");
+        train_usage(stderr);
+        return 2;
+    }
+    if (log_opt && !strcmp(log_opt, "none"))
+        log_path[0] = '\0';
+    else
+        snprintf(log_path, sizeof log_path, "%s", log_opt ? log_opt : out);
+    if (!log_opt) {
+        size_t n = strlen(log_path);
+        if (n > 5 && !strcmp(log_path + n - 5, ".reel"))
+            log_path[n - 5] = '\0';
+        strncat(log_path, ".csv", sizeof log_path - strlen(log_path) - 1);
+    }
+
+    model_init(&m);
+    if (resume) {
+        if (model_load(&m, out, 0, 0, &err)) {
+            fprintf(stderr, "reel train: --resume: %s\n", err.msg);
+            return 1;
+        }
+        if (!m.optim.state) {
+            fprintf(stderr, "reel train: --resume: %s holds no optimizer state (saved for "
+                            "sharing); start a new run instead\n", out);
+            model_free(&m);
+            return 1;
+        }
+        enc = m.enc;
+        if (epochs_given)
+            m.train.epochs = (int)ts.epochs;
+        if (m.progress.epoch >= m.train.epochs) {
+            fprintf(stderr, "reel train: %s has finished its %d epochs; give --epochs N with a "
+                            "larger N to go on\n", out, m.train.epochs);
+            model_free(&m);
+            return 1;
+        }
+        ts = m.train;
+        fprintf(stderr, "resuming %s at epoch %d, batch %lld (%s)\n", out, m.progress.epoch + 1,
+                (long long)m.progress.batch_in_epoch, m.train.corpus);
+    }
+    blas_set_threads(ts.threads);
+
+    /* The corpus. */
+    if (corpus_load(&corpus, (const char *const *)(argv + optind), argc - optind, &copts, &err)) {
+        fprintf(stderr, "reel train: %s\n", err.msg);
+        goto out;
+    }
+    if (max_tunes > 0 && corpus.n_tunes > max_tunes) {
+        for (int32_t i = (int32_t)max_tunes; i < corpus.n_tunes; i++)
+            tune_free(&corpus.tunes[i]);
+        corpus.n_tunes = (int32_t)max_tunes;
+    }
+    if (corpus.n_skips)
+        fprintf(stderr, "reel train: %d file(s) skipped (reel corpus lists why)\n", corpus.n_skips);
+
+    /* Split by tune, from the seed. */
+    idx = malloc((size_t)corpus.n_tunes * sizeof *idx);
+    if (!idx) {
+        fprintf(stderr, "reel train: out of memory\n");
+        goto out;
+    }
+    for (int32_t i = 0; i < corpus.n_tunes; i++)
+        idx[i] = i;
+    {
+        Rng split;
+        rng_seed(&split, ts.seed ^ 0x5EED5EED5EED5EEDull);
+        rng_shuffle_i32(&split, idx, corpus.n_tunes);
+    }
+    n_val = (int32_t)floor(ts.val_split * corpus.n_tunes + 0.5);
+    if (ts.val_split > 0 && n_val == 0 && corpus.n_tunes >= 2)
+        n_val = 1;
+    n_train = corpus.n_tunes - n_val;
+    if (n_train < 1) {
+        fprintf(stderr, "reel train: %d tune(s) is too few to hold %.0f%% out for validation\n",
+                corpus.n_tunes, ts.val_split * 100);
+        goto out;
+    }
+
+    if (!resume) {
+        m.enc = enc;
+        if (enc.kind == ENC_TOKENS) {
+            m.vocab = vocab_new();
+            if (!m.vocab) {
+                fprintf(stderr, "reel train: out of memory\n");
+                goto out;
+            }
+            /* Built on the training tunes only: validation must not leak in. */
+            for (int32_t i = 0; i < n_train; i++)
+                if (enc_tokens_count(&enc, &corpus.tunes[idx[n_val + i]], m.vocab, &err)) {
+                    fprintf(stderr, "reel train: %s\n", err.msg);
+                    goto out;
+                }
+            vocab_prune(m.vocab, vocab_min);
+            vocab_finish(m.vocab);
+        }
+        if (model_net_for_encoding(&enc, m.vocab, &nc, &err) || net_config_check(&nc, &err) ||
+            net_new(&m.nn, &nc, 0, 0, &err)) {
+            fprintf(stderr, "reel train: %s\n", err.msg);
+            goto out;
+        }
+        m.net = nc;
+        {
+            Rng init;
+            rng_seed(&init, ts.seed);
+            net_init(m.nn, &init);
+        }
+        m.train = ts;
+        {
+            size_t used = 0;
+            for (int i = optind; i < argc && used + 2 < sizeof m.train.corpus; i++)
+                used += (size_t)snprintf(m.train.corpus + used, sizeof m.train.corpus - used,
+                                         "%s%s", i > optind ? " " : "", argv[i]);
+            if (copts.quant.part && used + 2 < sizeof m.train.corpus)
+                snprintf(m.train.corpus + used, sizeof m.train.corpus - used, " (part %s)",
+                         copts.quant.part);
+        }
+    }
+    if (data_build(&dtrain, corpus.tunes, idx + n_val, n_train, &m.enc, m.vocab, &err) ||
+        data_build(&dval, corpus.tunes, idx, n_val, &m.enc, m.vocab, &err)) {
+        fprintf(stderr, "reel train: %s\n", err.msg);
+        goto out;
+    }
+    m.train.tunes_train = n_train;
+    m.train.tunes_val = n_val;
+    m.train.steps_train = (long)dtrain.positions;
+    corpus_free(&corpus); /* the encoded rows are all training needs */
+
+    fprintf(stderr, "training %s on %d tunes (%lld positions per epoch), validating on %d; "
+                    "%d x %d LSTM%s%s, %zu weights, window %d, batch %d, %s lr %g, %d thread%s\n",
+            enc_name(m.enc.kind), n_train, (long long)dtrain.positions, n_val, m.net.layers,
+            m.net.hidden, m.net.dense ? ", dense" : "", m.net.batchnorm ? ", batch norm" : "",
+            net_n_params(m.nn), m.train.window, m.train.batch, optim_name(m.train.optim.kind),
+            m.train.optim.lr, m.train.threads, m.train.threads == 1 ? "" : "s");
+    if (m.enc.kind == ENC_TOKENS)
+        fprintf(stderr, "vocabulary: %d tokens; %ld unknown in training, %ld in validation\n",
+                vocab_size(m.vocab), dtrain.st.unknown, dval.st.unknown);
+    if (m.enc.kind == ENC_ROLL13 || m.enc.kind == ENC_ROLL13_ONSET)
+        fprintf(stderr, "roll13: %ld of %ld notes moved by octave shifts, %ld folded in, %ld "
+                        "dropped\n", dtrain.st.shifted + dval.st.shifted,
+                dtrain.st.notes + dval.st.notes, dtrain.st.folded + dval.st.folded,
+                dtrain.st.dropped + dval.st.dropped);
+
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    prog.tty = isatty(2);
+    prog.head = m.net.head;
+    memset(&run, 0, sizeof run);
+    run.out_path = out;
+    run.log_path = log_path[0] ? log_path : NULL;
+    run.stop = &stop_flag;
+    run.cb = on_event;
+    run.user = &prog;
+    run.max_batches = max_batches;
+    if (train_run(&m, &dtrain, &dval, &run, &err)) {
+        if (prog.tty)
+            fputs("\r\033[K", stderr);
+        fprintf(stderr, "reel train: %s\n", err.msg);
+    } else {
+        rc = 0;
+    }
+out:
+    data_free(&dtrain);
+    data_free(&dval);
+    free(idx);
+    corpus_free(&corpus);
+    model_free(&m);
+    return rc;
+}

@@ -1,0 +1,290 @@
+/* test_model.c — model files: round trip, and every kind of bad file. */
+#include <unistd.h>
+
+#include "model.h"
+#include "testlib.h"
+
+/* A small model of the given encoding with random weights and, when
+ * with_optim, an optimizer state with something in it. */
+static void make_model(Model *m, EncKind kind, bool with_optim)
+{
+    ReelError err;
+    Rng r;
+    model_init(m);
+    m->enc.kind = kind;
+    if (kind == ENC_TOKENS) {
+        m->enc.durations = true;
+        m->vocab = vocab_new();
+        REQUIRE(m->vocab != NULL, "vocab");
+        vocab_count(m->vocab, "C4/4");
+        vocab_count(m->vocab, "C4/4");
+        vocab_count(m->vocab, "D4.F#4/2");
+        vocab_count(m->vocab, "r/16");
+        vocab_finish(m->vocab);
+    }
+    m->net.hidden = 8;
+    m->net.layers = 2;
+    m->net.dense = kind == ENC_TOKENS ? 6 : 0;
+    m->net.batchnorm = kind == ENC_TOKENS;
+    m->net.dropout = 0.25f;
+    REQUIRE(model_net_for_encoding(&m->enc, m->vocab, &m->net, &err) == REEL_OK, "%s", err.msg);
+    REQUIRE(net_new(&m->nn, &m->net, 0, 0, &err) == REEL_OK, "%s", err.msg);
+    rng_seed(&r, 42);
+    net_init(m->nn, &r);
+    m->train.window = 16;
+    m->train.batch = 4;
+    m->train.epochs = 3;
+    m->train.val_split = 0.05f;
+    m->train.seed = 1234567890123ull;
+    m->train.threads = 1;
+    m->train.optim = optim_defaults(OPTIM_RMSPROP);
+    snprintf(m->train.corpus, sizeof m->train.corpus, "some/folder\nwith a newline");
+    m->progress.epoch = 2;
+    m->progress.batches = 77;
+    m->progress.batch_in_epoch = 5;
+    m->progress.val_loss = 1.25f;
+    m->progress.best_val_loss = 1.125f;
+    rng_seed(&m->progress.drop_rng, 99);
+    if (with_optim) {
+        REQUIRE(optim_init(&m->optim, &m->train.optim, net_n_params(m->nn), &err) == REEL_OK,
+                "%s", err.msg);
+        for (size_t i = 0; i < optim_state_len(OPTIM_RMSPROP, m->optim.n); i++)
+            m->optim.state[i] = (float)i * 0.001f;
+    }
+}
+
+static unsigned char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    unsigned char *b;
+    long n;
+    REQUIRE(f != NULL, "open %s", path);
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    b = malloc((size_t)n + 1);
+    REQUIRE(b && fread(b, 1, (size_t)n, f) == (size_t)n, "read %s", path);
+    fclose(f);
+    *len = (size_t)n;
+    return b;
+}
+
+static void spit(const char *path, const unsigned char *b, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    REQUIRE(f && fwrite(b, 1, n, f) == n && fclose(f) == 0, "write %s", path);
+}
+
+/* FNV-1a 64, to forge files whose checksum is right but whose contents lie. */
+static uint64_t fnv(const unsigned char *p, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+/* Where str first occurs in b[0..n), or NULL. */
+static char *find(unsigned char *b, size_t n, const char *str)
+{
+    size_t k = strlen(str);
+    for (size_t i = 0; i + k <= n; i++)
+        if (memcmp(b + i, str, k) == 0)
+            return (char *)b + i;
+    return NULL;
+}
+
+static void reseal(const char *path, unsigned char *b, size_t n)
+{
+    /* The checksum line is the last 26 bytes: "checksum " + 16 hex + "\n". */
+    char line[32];
+    size_t body = n - 26;
+    snprintf(line, sizeof line, "checksum %016llx\n", (unsigned long long)fnv(b, body));
+    memcpy(b + body, line, 26);
+    spit(path, b, n);
+}
+
+static void expect_fail(const char *path, ReelStatus want, const char *words)
+{
+    Model m;
+    ReelError err;
+    ReelStatus s = model_load(&m, path, 0, 0, &err);
+    CHECK(s == want, "%s: status %d, wanted %d (%s)", path, s, want, s ? err.msg : "loaded");
+    if (s) {
+        CHECK(strstr(err.msg, path) != NULL, "message names the file: %s", err.msg);
+        CHECK(!words || strstr(err.msg, words), "message says '%s': %s", words, err.msg);
+    } else {
+        model_free(&m);
+    }
+}
+
+static void test_round_trip(const char *dir, EncKind kind)
+{
+    Model a, b;
+    ReelError err;
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s.reel", dir, enc_name(kind));
+    make_model(&a, kind, true);
+    REQUIRE(model_save(&a, path, true, &err) == REEL_OK, "%s", err.msg);
+    REQUIRE(model_load(&b, path, 0, 0, &err) == REEL_OK, "%s", err.msg);
+    CHECK(b.enc.kind == kind && b.enc.durations == a.enc.durations, "encoding kept");
+    CHECK(memcmp(&a.net, &b.net, sizeof a.net) == 0, "network config kept");
+    CHECK(net_n_params(a.nn) == net_n_params(b.nn) &&
+              memcmp(net_params(a.nn), net_params(b.nn), net_n_params(a.nn) * sizeof(float)) == 0,
+          "weights bit for bit");
+    CHECK(net_n_buffers(a.nn) == net_n_buffers(b.nn), "buffers kept");
+    CHECK(b.optim.state && memcmp(a.optim.state, b.optim.state,
+                                  optim_state_len(OPTIM_RMSPROP, a.optim.n) * sizeof(float)) == 0,
+          "optimizer state kept");
+    CHECK(b.train.seed == 1234567890123ull && b.train.window == 16 && b.train.batch == 4 &&
+              b.train.optim.kind == OPTIM_RMSPROP && b.train.optim.lr == a.train.optim.lr,
+          "settings kept");
+    CHECK(strchr(b.train.corpus, '\n') == NULL && strstr(b.train.corpus, "some/folder"),
+          "corpus text on one line: %s", b.train.corpus);
+    CHECK(b.progress.epoch == 2 && b.progress.batches == 77 && b.progress.batch_in_epoch == 5,
+          "progress kept");
+    CHECK(b.progress.val_loss == 1.25f && b.progress.best_val_loss == 1.125f, "figures kept");
+    CHECK(memcmp(&a.progress.drop_rng, &b.progress.drop_rng, sizeof(Rng)) == 0, "rng kept");
+    CHECK(a.checksum == b.checksum && a.checksum != 0, "checksum kept");
+    if (kind == ENC_TOKENS) {
+        CHECK(b.vocab && vocab_size(b.vocab) == vocab_size(a.vocab), "vocabulary kept");
+        CHECK(b.vocab && vocab_id(b.vocab, "D4.F#4/2") == vocab_id(a.vocab, "D4.F#4/2"),
+              "token ids kept");
+    }
+    model_free(&b);
+    /* Saved without the optimizer: smaller, loads, no state. */
+    REQUIRE(model_save(&a, path, false, &err) == REEL_OK, "%s", err.msg);
+    REQUIRE(model_load(&b, path, 0, 0, &err) == REEL_OK, "%s", err.msg);
+    CHECK(b.optim.state == NULL, "no optimizer state");
+    model_free(&b);
+    model_free(&a);
+}
+
+static void test_bad_files(const char *dir)
+{
+    Model a;
+    ReelError err;
+    char good[600], bad[600];
+    unsigned char *b, *c;
+    size_t n;
+    long truncs = 0;
+    snprintf(good, sizeof good, "%s/good.reel", dir);
+    snprintf(bad, sizeof bad, "%s/bad.reel", dir);
+    make_model(&a, ENC_MELODY, true);
+    REQUIRE(model_save(&a, good, true, &err) == REEL_OK, "%s", err.msg);
+    model_free(&a);
+    b = slurp(good, &n);
+    c = malloc(n);
+    REQUIRE(c != NULL, "memory");
+
+    /* Every truncation fails, names the file, and never crashes. */
+    for (size_t len = 0; len < n; len += len < 400 || len > n - 400 ? 1 : 97) {
+        Model m;
+        ReelStatus s;
+        spit(bad, b, len);
+        s = model_load(&m, bad, 0, 0, &err);
+        truncs++;
+        CHECK(s != REEL_OK, "truncated at %zu of %zu loaded", len, n);
+        if (s == REEL_OK)
+            model_free(&m);
+        else
+            CHECK(strstr(err.msg, bad) != NULL, "message names the file: %s", err.msg);
+    }
+    printf("truncations tried: %ld of a %zu-byte model\n", truncs, n);
+    spit(bad, b, n - 30);
+    expect_fail(bad, REEL_EFORMAT, "truncated");
+
+    /* A flipped bit anywhere is caught by the checksum. */
+    for (size_t at = 0; at < n - 26; at += 1 + at / 3) {
+        memcpy(c, b, n);
+        c[at] ^= 0x10;
+        spit(bad, c, n);
+        {
+            Model m;
+            ReelStatus s = model_load(&m, bad, 0, 0, &err);
+            CHECK(s != REEL_OK, "bit flip at %zu loaded", at);
+            if (s == REEL_OK)
+                model_free(&m);
+        }
+    }
+    memcpy(c, b, n);
+    c[n - 100] ^= 0x01; /* in the weights */
+    spit(bad, c, n);
+    expect_fail(bad, REEL_EFORMAT, "checksum");
+
+    /* Another version. */
+    memcpy(c, b, n);
+    c[strlen(MODEL_MAGIC) + 8] = '7'; /* "version 1" -> "version 7" */
+    reseal(bad, c, n);
+    expect_fail(bad, REEL_EUNSUPPORTED, "version 7");
+
+    /* Not a model at all. */
+    spit(bad, (const unsigned char *)"MThd\0\0\0\6\0\0\0\1\1\340", 14);
+    expect_fail(bad, REEL_EFORMAT, "not a reel model");
+    spit(bad, (const unsigned char *)"", 0);
+    expect_fail(bad, REEL_EFORMAT, "empty");
+    expect_fail(dir, REEL_EIO, "not a regular file");
+    snprintf(bad, sizeof bad, "%s/missing.reel", dir);
+    expect_fail(bad, REEL_EIO, "No such file");
+    snprintf(bad, sizeof bad, "%s/bad.reel", dir);
+
+    /* A header that lies about the sizes, with a correct checksum. */
+    {
+        char *h = find(b, n, "hidden 8\n");
+        REQUIRE(h != NULL, "hidden line");
+        memcpy(c, b, n);
+        c[h - (char *)b + 7] = '9';
+        reseal(bad, c, n);
+        expect_fail(bad, REEL_EFORMAT, "weights block holds");
+    }
+    /* An encoding the header cannot have. */
+    {
+        char *e = find(b, n, "encoding melody\n");
+        REQUIRE(e != NULL, "encoding line");
+        memcpy(c, b, n);
+        memcpy(c + (e - (char *)b), "encoding melodx\n", 16);
+        reseal(bad, c, n);
+        expect_fail(bad, REEL_EFORMAT, "unknown encoding");
+    }
+    free(b);
+    free(c);
+}
+
+static void test_save_failure(const char *dir)
+{
+    Model a, b;
+    ReelError err;
+    char path[600], good[600];
+    snprintf(path, sizeof path, "%s/no/such/folder/m.reel", dir);
+    snprintf(good, sizeof good, "%s/keep.reel", dir);
+    make_model(&a, ENC_ROLL13, false);
+    CHECK(model_save(&a, path, true, &err) == REEL_EIO, "save into a missing folder fails");
+    CHECK(strstr(err.msg, "no/such/folder") != NULL, "message names it: %s", err.msg);
+    REQUIRE(model_save(&a, good, false, &err) == REEL_OK, "%s", err.msg);
+    /* A directory where the temporary file should go fails, old file intact. */
+    {
+        char d[700];
+        snprintf(d, sizeof d, "%s/keep.reel", dir);
+        REQUIRE(model_load(&b, d, 0, 0, &err) == REEL_OK, "%s", err.msg);
+        model_free(&b);
+    }
+    model_free(&a);
+}
+
+int main(void)
+{
+    const char *dir = test_tmpdir();
+    for (int k = 0; k < ENC_COUNT; k++)
+        test_round_trip(dir, (EncKind)k);
+    test_bad_files(dir);
+    test_save_failure(dir);
+    {
+        char cmd[700];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "could not remove %s\n", dir);
+    }
+    TEST_END();
+}

@@ -1,0 +1,115 @@
+#!/bin/sh
+# train.sh — reel train and reel info as a user runs them: a short run on
+# real tunes, the CSV log, Ctrl-C with a checkpoint, --resume, bad models.
+set -u
+REEL=${REEL_BIN:-build/reel}
+CORPUS=${REEL_CORPUS:-../shared/corpus}
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/reel-train-XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+checks=0
+ok() { checks=$((checks + 1)); }
+fail() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $*"; }
+expect_rc() {
+    want=$1; shift
+    "$@" > "$tmp/out" 2> "$tmp/err"
+    rc=$?
+    if [ "$rc" -eq "$want" ]; then ok; else fail "exit $rc, wanted $want: $*"; sed 's/^/    /' "$tmp/err" | tail -20; fi
+}
+has() {
+    if grep -q -e "$2" "$1"; then ok; else fail "$3: no '$2' in $1"; sed 's/^/    /' "$1" | tail -20; fi
+}
+
+data="$tmp/tunes"; mkdir -p "$data"
+for t in AcaciaReel AcrobatsHornpipe AdmiralsHornpipe AfterTheHareReel AlbemarleHornpipe \
+         AldridgesHornpipe BelleOfClaremontHornpipe BoysOfBockhillJig; do
+    cp "$CORPUS/ryans-mammoth/midi/$t.mid" "$data/" || fail "corpus file $t"
+done
+
+expect_rc 0 "$REEL" train --help
+for opt in --encoding --window --hidden --layers --dense --batchnorm --dropout --rec-dropout \
+           --epochs --batch --optimizer --lr --clip --seed --threads --val-split --resume --log \
+           --max-tunes --max-batches binary_accuracy categorical_accuracy perplexity; do
+    has "$tmp/out" -- "$opt" "train --help describes $opt"
+done
+expect_rc 2 "$REEL" train "$data"
+expect_rc 2 "$REEL" train --encoding nope "$data" -o "$tmp/x.reel"
+expect_rc 2 "$REEL" train --dropout 2 "$data" -o "$tmp/x.reel"
+expect_rc 1 "$REEL" train "$tmp/nothing-here" -o "$tmp/x.reel"
+
+# A short roll13 run: two epochs, a log, a model reel info can read.
+m="$tmp/r13.reel"
+expect_rc 0 "$REEL" train --encoding roll13 --hidden 16 --layers 1 --window 32 --batch 8 \
+    --epochs 2 --seed 3 "$data" -o "$m"
+has "$tmp/err" "epoch 2/2: loss" "epoch lines"
+has "$tmp/err" "Keras: bits" "roll13 reports the Keras figures"
+has "$tmp/err" "roll13: .* moved by octave shifts" "roll13 reports moved notes"
+[ -f "$m" ] && ok || fail "model written"
+[ -f "$tmp/r13.csv" ] && ok || fail "CSV log beside the model"
+head -1 "$tmp/r13.csv" | grep -q "^kind,epoch,batch" && ok || fail "CSV header"
+[ "$(grep -c '^val,' "$tmp/r13.csv")" -eq 2 ] && ok || fail "a validation line per epoch"
+expect_rc 0 "$REEL" info "$m"
+has "$tmp/out" "encoding *roll13" "info: encoding"
+has "$tmp/out" "LSTM 16" "info: network"
+has "$tmp/out" "epoch 2 of 2" "info: progress"
+has "$tmp/out" "validation *loss" "info: validation"
+
+# The same seed gives the same model, bit for bit (the checksum says so).
+expect_rc 0 "$REEL" train --encoding roll13 --hidden 16 --layers 1 --window 32 --batch 8 \
+    --epochs 2 --seed 3 --log none -q "$data" -o "$tmp/r13b.reel"
+# The save time, training time and checksum differ; nothing else may.
+head -c -26 "$m" | grep -av '^created \|^seconds ' > "$tmp/w1"
+head -c -26 "$tmp/r13b.reel" | grep -av '^created \|^seconds ' > "$tmp/w2"
+cmp -s "$tmp/w1" "$tmp/w2" && ok || fail "same seed, same model"
+
+# Stopped after a few batches, then resumed to a third epoch.
+expect_rc 0 "$REEL" train --encoding melody --hidden 16 --layers 1 --window 32 --batch 4 \
+    --epochs 3 --max-batches 5 "$data" -o "$tmp/mel.reel"
+has "$tmp/err" "stopped in epoch 1 after batch 5" "stop message"
+has "$tmp/err" "continue with --resume" "says how to go on"
+expect_rc 0 "$REEL" info "$tmp/mel.reel"
+has "$tmp/out" "+5 batches" "info shows the stop point"
+expect_rc 0 "$REEL" train --resume "$data" -o "$tmp/mel.reel"
+has "$tmp/err" "resuming" "resume message"
+has "$tmp/err" "epoch 3/3: loss .* ppl" "melody reports perplexity"
+expect_rc 1 "$REEL" train --resume "$data" -o "$tmp/mel.reel"
+has "$tmp/err" "finished its 3 epochs" "resume of a finished model explains"
+expect_rc 0 "$REEL" train --resume --epochs 4 -q "$data" -o "$tmp/mel.reel"
+expect_rc 0 "$REEL" info "$tmp/mel.reel"
+has "$tmp/out" "epoch 4 of 4" "extended to 4 epochs"
+
+# Ctrl-C: a checkpoint, a clear message, exit 0.
+"$REEL" train --encoding melody --hidden 64 --layers 2 --window 64 --batch 4 --epochs 1000 \
+    "$data" -o "$tmp/int.reel" > "$tmp/out" 2> "$tmp/err" &
+pid=$!
+i=0
+while [ $i -lt 100 ] && ! grep -q "batch" "$tmp/err" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+kill -INT $pid
+wait $pid
+rc=$?
+[ $rc -eq 0 ] && ok || fail "Ctrl-C exit $rc"
+has "$tmp/err" "stopped in epoch" "Ctrl-C message"
+expect_rc 0 "$REEL" info "$tmp/int.reel"
+
+# Tokens: vocabulary built and kept in the model.
+expect_rc 0 "$REEL" train --encoding tokens --durations --hidden 16 --layers 1 --dense 8 \
+    --batchnorm --dropout 0.3 --optimizer rmsprop --window 20 --batch 4 --epochs 1 \
+    "$data" -o "$tmp/tok.reel"
+has "$tmp/err" "vocabulary: [0-9]* tokens" "vocabulary size"
+expect_rc 0 "$REEL" info --vocab 5 "$tmp/tok.reel"
+has "$tmp/out" "vocabulary *[0-9]* tokens" "info: vocabulary"
+has "$tmp/out" "dense 8 ReLU" "info: dense layer"
+has "$tmp/out" "rmsprop" "info: optimizer"
+
+# Bad model files.
+printf 'hello' > "$tmp/not.reel"
+expect_rc 1 "$REEL" info "$tmp/not.reel"
+has "$tmp/err" "not.reel: not a reel model" "foreign file"
+head -c 300 "$m" > "$tmp/cut.reel"
+expect_rc 1 "$REEL" info "$tmp/cut.reel"
+has "$tmp/err" "cut.reel: truncated" "truncated model"
+expect_rc 1 "$REEL" train --resume "$data" -o "$tmp/cut.reel"
+has "$tmp/err" "truncated" "resume of a truncated model"
+
+echo "train.sh: $checks checks, $fails failed"
+[ "$fails" -eq 0 ]
