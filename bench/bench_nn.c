@@ -576,9 +576,12 @@ int main(int argc, char **argv)
                    verdict(o->gen_us <= cf->gen_target_us));
         }
     }
-    printf("  (a) peak RSS (train + generate)  %9.1f MiB %8.1f MiB %7.2fx   <= 40 MiB  %s\n",
-           rss_ours / 1024.0, rss_torch / 1024.0, (double)rss_torch / rss_ours,
-           verdict(rss_ours > 0 && rss_ours <= 40 * 1024));
+    if (rss_ours > 0)
+        printf("  (a) peak RSS (train + generate)  %9.1f MiB %8.1f MiB %7.2fx   <= 40 MiB  %s\n",
+               rss_ours / 1024.0, rss_torch / 1024.0, (double)rss_torch / rss_ours,
+               verdict(rss_ours <= 40 * 1024));
+    else
+        printf("  (a) peak RSS: the measuring process (%s --rss) failed\n", self);
     if (!isnan(openblas_train))
         printf("\n  (a) 1 thread with the per-step products on OpenBLAS: %.0f time steps/s; reel's kernel %.2fx that\n",
                openblas_train, ours[0][0].train_ts / openblas_train);
