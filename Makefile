@@ -98,7 +98,7 @@ $(BUILD)/reel: $(CLI_OBJ) $(BUILD)/libreel.a
 # in build-asan/reel.
 ifeq ($(BUILD),build)
 $(BIN): $(BUILD)/reel
-	@cp $< $@
+	@cp $< $@.tmp && mv -f $@.tmp $@
 endif
 
 $(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(BUILD)/libreel.a

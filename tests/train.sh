@@ -101,6 +101,13 @@ has "$tmp/out" "vocabulary *[0-9]* tokens" "info: vocabulary"
 has "$tmp/out" "dense 8 ReLU" "info: dense layer"
 has "$tmp/out" "rmsprop" "info: optimizer"
 
+# A copy without the optimizer state: smaller, loads, cannot be resumed.
+expect_rc 0 "$REEL" info --strip "$tmp/mel-small.reel" "$tmp/mel.reel"
+[ "$(wc -c < "$tmp/mel-small.reel")" -lt "$(wc -c < "$tmp/mel.reel")" ] && ok || fail "stripped copy is smaller"
+expect_rc 0 "$REEL" info "$tmp/mel-small.reel"
+expect_rc 1 "$REEL" train --resume --epochs 5 "$data" -o "$tmp/mel-small.reel"
+has "$tmp/err" "no optimizer state" "stripped model cannot resume"
+
 # Bad model files.
 printf 'hello' > "$tmp/not.reel"
 expect_rc 1 "$REEL" info "$tmp/not.reel"
