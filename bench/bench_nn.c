@@ -23,6 +23,11 @@
  * measured by re-executing this program with --ours (our figures only) and
  * that variable set: OpenBLAS picks its kernels when it loads.
  *
+ * Generation is timed twice: on the float weights (net_step's default) and
+ * on an fp16 copy of them (net_half_build, what reel generate uses unless
+ * --precise), each against the generation target.  --gen times only that,
+ * one thread, BENCH_NN_GEN_RUNS times (default 3), keeping the best.
+ *
  * Also printed: reel's packed-weights kernel against OpenBLAS for the
  * per-step products (blas_set_packed_native), and seconds per epoch of
  * config (a) on Ryan's collection.
@@ -85,6 +90,8 @@ static long vmhwm_kib(void)
     fclose(f);
     return v;
 }
+
+static const char *verdict(bool ok);
 
 /* ---- our side ------------------------------------------------------------- */
 
@@ -228,8 +235,22 @@ static double sgemm_rate(void)
 }
 
 typedef struct {
-    double train_ts, gen_us, gflops, mac_per_step;
+    double train_ts, gen_us, gen_half_us, gflops, mac_per_step;
 } OurFigures;
+
+/* Generation step time on the fp16 copy of the weights. */
+static double gen_half_us(Ours *o)
+{
+    ReelError e;
+    double us;
+    if (net_half_build(o->net, &e))
+        die("net_half_build", e.msg);
+    o->k = 0;
+    net_state_reset(o->st);
+    us = best_seconds_per_step(ours_gen_step, o, gen_round_secs, 50, 50) * 1e6;
+    net_half_drop(o->net);
+    return us;
+}
 
 static OurFigures measure_ours(const Config *cf, int threads)
 {
@@ -243,6 +264,7 @@ static OurFigures measure_ours(const Config *cf, int threads)
     f.gflops = 2.0 * f.mac_per_step * f.train_ts * 1e-9;
     o.k = 0;
     f.gen_us = best_seconds_per_step(ours_gen_step, &o, gen_round_secs, 50, 50) * 1e6;
+    f.gen_half_us = gen_half_us(&o);
     ours_free(&o);
     return f;
 }
@@ -260,6 +282,37 @@ static int rss_child(void)
         ours_gen_step(&o);
     ours_free(&o);
     printf("vmhwm_kib %ld\n", vmhwm_kib());
+    return 0;
+}
+
+/* --gen: generation steps only, float and fp16 weights, one thread. */
+static int gen_child(void)
+{
+    int runs = getenv("BENCH_NN_GEN_RUNS") ? atoi(getenv("BENCH_NN_GEN_RUNS")) : 3;
+    double f32[2] = {INFINITY, INFINITY}, f16[2] = {INFINITY, INFINITY};
+    blas_set_threads(1);
+    printf("bench_nn --gen: generation step (net_step, batch 1, head included), 1 thread,\n"
+           "  best of %d runs; half kernel level %d (2 AVX-512, 1 AVX2+F16C, 0 C)\n",
+           runs < 1 ? 1 : runs, blas_half_level());
+    for (int r = 0; r < (runs < 1 ? 1 : runs); r++)
+        for (int ci = 0; ci < 2; ci++) {
+            Ours o;
+            double a, b;
+            ours_setup(&o, &CONFIGS[ci]);
+            a = best_seconds_per_step(ours_gen_step, &o, gen_round_secs, 50, 50) * 1e6;
+            b = gen_half_us(&o);
+            ours_free(&o);
+            f32[ci] = a < f32[ci] ? a : f32[ci];
+            f16[ci] = b < f16[ci] ? b : f16[ci];
+        }
+    for (int ci = 0; ci < 2; ci++) {
+        const Config *cf = &CONFIGS[ci];
+        printf("  (%s) %d-in multi-hot, %dx%d, target <= %.0f us\n", cf->name, cf->n_in, cf->layers,
+               cf->hidden, cf->gen_target_us);
+        printf("    float weights          %7.1f us  %s\n", f32[ci], verdict(f32[ci] <= cf->gen_target_us));
+        printf("    fp16 weights (default) %7.1f us  %s  (%.2fx the float step)\n", f16[ci],
+               verdict(f16[ci] <= cf->gen_target_us), f32[ci] / f16[ci]);
+    }
     return 0;
 }
 
@@ -465,6 +518,8 @@ int main(int argc, char **argv)
     }
     if (argc > 1 && strcmp(argv[1], "--ours") == 0)
         return ours_child();
+    if (argc > 1 && strcmp(argv[1], "--gen") == 0)
+        return gen_child();
 
     len = readlink("/proc/self/exe", self, sizeof self - 1);
     if (len <= 0)
@@ -507,6 +562,7 @@ int main(int argc, char **argv)
                 bo->train_ts = best_max(bo->train_ts, o.train_ts);
                 bo->gflops = best_max(bo->gflops, o.gflops);
                 bo->gen_us = best_min(bo->gen_us, o.gen_us);
+                bo->gen_half_us = best_min(bo->gen_half_us, o.gen_half_us);
                 bt->train_ts = best_max(bt->train_ts, t.train_ts);
                 bt->gen_us = best_min(bt->gen_us, t.gen_us);
             }
@@ -574,6 +630,9 @@ int main(int argc, char **argv)
             printf("    generation step, %d thread%s %7.1f us %9.1f us %7.2fx   <= %.0f us  %s\n", th,
                    th > 1 ? "s" : " ", o->gen_us, t->gen_us, g, cf->gen_target_us,
                    verdict(o->gen_us <= cf->gen_target_us));
+            printf("    generation step, fp16 weights %7.1f us %9s %7.2fx   <= %.0f us  %s\n",
+                   o->gen_half_us, "", t->gen_us / o->gen_half_us, cf->gen_target_us,
+                   verdict(o->gen_half_us <= cf->gen_target_us));
         }
     }
     if (rss_ours > 0)

@@ -1,6 +1,7 @@
 /* blas.c — see blas.h.  The one file that includes cblas.h. */
 #include "blas.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,7 +113,7 @@ static inline __attribute__((always_inline)) void packed_tile(int mr, int K, con
         v16 b0, b1;
         memcpy(&b0, pp + (size_t)k * PANEL, sizeof b0);
         memcpy(&b1, pp + (size_t)k * PANEL + 16, sizeof b1);
-#pragma GCC unroll 8
+#pragma GCC unroll 16
         for (int r = 0; r < mr; r++) {
             __m512 a = _mm512_set1_ps(A[(size_t)r * lda + k]);
             c0[r] = (v16)_mm512_fmadd_ps(a, (__m512)b0, (__m512)c0[r]);
@@ -221,6 +222,262 @@ void blas_sgemm_packed(int M, int N, int K, const float *A, int lda, const float
     }
 #endif
     blas_sgemm(BLAS_N, BLAS_N, M, N, K, 1.0f, A, lda, P, N, beta, C, ldc);
+}
+
+/* ---- half-precision weights ---------------------------------------------- */
+
+static float half_to_float1(uint16_t h)
+{
+    uint32_t sign = (uint32_t)(h & 0x8000u) << 16, e = (h >> 10) & 0x1fu, m = h & 0x3ffu, bits;
+    float f;
+    if (e == 0) {
+        f = ldexpf((float)m, -24); /* zero or subnormal: exact */
+        return sign ? -f : f;
+    }
+    if (e == 31)
+        bits = sign | 0x7f800000u | (m << 13);
+    else
+        bits = sign | ((e + 112u) << 23) | (m << 13);
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+static uint16_t float_to_half1(float f)
+{
+    uint32_t x, ax;
+    uint16_t sign;
+    memcpy(&x, &f, sizeof x);
+    sign = (uint16_t)((x >> 16) & 0x8000u);
+    ax = x & 0x7fffffffu;
+    if (ax > 0x7f800000u) /* NaN: quiet, keeping the top payload bits */
+        return (uint16_t)(sign | 0x7e00u | (ax >> 13 & 0x3ffu));
+    if (ax >= 0x477ff000u) /* 65520 and up (infinity too) */
+        return (uint16_t)(sign | 0x7c00u);
+    if (ax < 0x38800000u) { /* below 2^-14: a subnormal half, round(|f| * 2^24) */
+        float a;
+        memcpy(&a, &ax, sizeof a);
+        return (uint16_t)(sign | (uint16_t)lrintf(a * 16777216.0f)); /* 1024 is 2^-14, right */
+    }
+    ax -= 112u << 23; /* rebias; then round 23 mantissa bits to 10, to nearest even */
+    return (uint16_t)(sign | ((ax + 0xfffu + ((ax >> 13) & 1u)) >> 13));
+}
+
+void blas_hgemv_t_ref(int m, int n, const uint16_t *A, int lda, const float *x, float *y)
+{
+    for (int j = 0; j < n; j++) {
+        double s = 0.0;
+        for (int i = 0; i < m; i++)
+            s += (double)x[i] * half_to_float1(A[(size_t)i * lda + j]);
+        y[j] = (float)((double)y[j] + s);
+    }
+}
+
+static void hgemv_t_c(int m, int n, const uint16_t *A, int lda, const float *x, float *y)
+{
+    enum { NB = 64 };
+    float acc[NB];
+    for (int j0 = 0; j0 < n; j0 += NB) {
+        int nc = n - j0 < NB ? n - j0 : NB;
+        memcpy(acc, y + j0, (size_t)nc * sizeof(float));
+        for (int i = 0; i < m; i++) {
+            const uint16_t *r = A + (size_t)i * lda + j0;
+            float xi = x[i];
+            if (xi == 0.0f)
+                continue;
+            for (int j = 0; j < nc; j++)
+                acc[j] += xi * half_to_float1(r[j]);
+        }
+        memcpy(y + j0, acc, (size_t)nc * sizeof(float));
+    }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define HAVE_HALF_SIMD 1
+#include <immintrin.h>
+
+#define TARGET_AVX2 __attribute__((target("avx2,f16c,fma")))
+#define TARGET_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,f16c,fma")))
+
+/* The SIMD kernels take the rows whose x is not 0 in groups of up to
+ * HROWS, and sweep each group's rows from left to right, adding the group
+ * to y one vector of columns at a time: the rows stream through in order,
+ * which the hardware prefetchers follow (a column-blocked sweep strides
+ * through the matrix and runs at a third of the speed). */
+#ifndef HROWS
+#define HROWS 8
+#endif
+#ifndef HPF
+#define HPF 512 /* bytes ahead each row is prefetched */
+#endif
+
+/* Collect the next rows with x[i] != 0 from *i on: up to HROWS into idx. */
+static inline int next_rows(int m, const float *x, int *i, int *idx)
+{
+    int g = 0;
+    for (; *i < m && g < HROWS; ++*i)
+        if (x[*i] != 0.0f)
+            idx[g++] = *i;
+    return g;
+}
+
+TARGET_AVX2 static void hgemv_t_avx2(int m, int n, const uint16_t *A, int lda, const float *x,
+                                     float *y)
+{
+    int idx[HROWS], i = 0, g;
+    while ((g = next_rows(m, x, &i, idx)) > 0) {
+        const uint16_t *r[HROWS];
+        __m256 a[HROWS];
+        int j = 0;
+        for (int k = 0; k < g; k++) {
+            r[k] = A + (size_t)idx[k] * lda;
+            a[k] = _mm256_set1_ps(x[idx[k]]);
+        }
+        for (; j + 8 <= n; j += 8) {
+            __m256 c = _mm256_loadu_ps(y + j);
+            for (int k = 0; k < g; k++)
+                c = _mm256_fmadd_ps(a[k], _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(r[k] + j))), c);
+            _mm256_storeu_ps(y + j, c);
+        }
+        for (; j < n; j++) {
+            float c = y[j];
+            for (int k = 0; k < g; k++)
+                c = fmaf(x[idx[k]], half_to_float1(r[k][j]), c);
+            y[j] = c;
+        }
+    }
+}
+
+TARGET_AVX512 static void hgemv_t_avx512(int m, int n, const uint16_t *A, int lda,
+                                         const float *x, float *y)
+{
+    int idx[HROWS], i = 0, g;
+    __mmask16 tail = (__mmask16)((1u << (n % 16)) - 1u);
+    while ((g = next_rows(m, x, &i, idx)) > 0) {
+        const uint16_t *r[HROWS];
+        __m512 a[HROWS];
+        int j = 0;
+        for (int k = 0; k < g; k++) {
+            r[k] = A + (size_t)idx[k] * lda;
+            a[k] = _mm512_set1_ps(x[idx[k]]);
+        }
+        if (g == HROWS) { /* the common case, unrolled; a cache line per row per pass */
+            for (; j + 32 <= n; j += 32) {
+                __m512 c0 = _mm512_loadu_ps(y + j), c1 = _mm512_loadu_ps(y + j + 16);
+#pragma GCC unroll 16
+                for (int k = 0; k < HROWS; k++) {
+                    _mm_prefetch((const char *)(r[k] + j) + HPF, _MM_HINT_T0);
+                    c0 = _mm512_fmadd_ps(a[k], _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(r[k] + j))), c0);
+                    c1 = _mm512_fmadd_ps(a[k], _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(r[k] + j + 16))), c1);
+                }
+                _mm512_storeu_ps(y + j, c0);
+                _mm512_storeu_ps(y + j + 16, c1);
+            }
+        }
+        {
+            for (; j + 16 <= n; j += 16) {
+                __m512 c = _mm512_loadu_ps(y + j);
+                for (int k = 0; k < g; k++)
+                    c = _mm512_fmadd_ps(a[k], _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(r[k] + j))), c);
+                _mm512_storeu_ps(y + j, c);
+            }
+        }
+        if (j < n) {
+            __m512 c = _mm512_maskz_loadu_ps(tail, y + j);
+            for (int k = 0; k < g; k++)
+                c = _mm512_fmadd_ps(a[k], _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(tail, r[k] + j)), c);
+            _mm512_mask_storeu_ps(y + j, tail, c);
+        }
+    }
+}
+
+TARGET_AVX2 static void half_convert_avx2(const float *x, uint16_t *h, const uint16_t *hin,
+                                          float *xout, size_t n)
+{
+    size_t i = 0;
+    if (x)
+        for (; i + 8 <= n; i += 8)
+            _mm_storeu_si128((__m128i *)(void *)(h + i),
+                             _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    else
+        for (; i + 8 <= n; i += 8)
+            _mm256_storeu_ps(xout + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(hin + i))));
+    for (; i < n; i++)
+        if (x)
+            h[i] = float_to_half1(x[i]);
+        else
+            xout[i] = half_to_float1(hin[i]);
+}
+#endif
+
+static int half_level = -1; /* -1: not decided yet */
+
+static int half_cpu_level(void)
+{
+#ifdef HAVE_HALF_SIMD
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("f16c") &&
+        __builtin_cpu_supports("fma"))
+        return 2;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c") &&
+        __builtin_cpu_supports("fma"))
+        return 1;
+#endif
+    return 0;
+}
+
+int blas_half_level(void)
+{
+    if (half_level < 0) {
+        const char *e = getenv("REEL_BLAS_HALF_LEVEL");
+        int cpu = half_cpu_level();
+        half_level = e && *e >= '0' && *e <= '2' && *e - '0' < cpu ? *e - '0' : cpu;
+    }
+    return half_level;
+}
+
+void blas_set_half_level(int level)
+{
+    int cpu = half_cpu_level();
+    half_level = level < 0 ? -1 : level < cpu ? level : cpu;
+}
+
+void blas_float_to_half(const float *x, uint16_t *h, size_t n)
+{
+#ifdef HAVE_HALF_SIMD
+    if (blas_half_level() >= 1) {
+        half_convert_avx2(x, h, NULL, NULL, n);
+        return;
+    }
+#endif
+    for (size_t i = 0; i < n; i++)
+        h[i] = float_to_half1(x[i]);
+}
+
+void blas_half_to_float(const uint16_t *h, float *x, size_t n)
+{
+#ifdef HAVE_HALF_SIMD
+    if (blas_half_level() >= 1) {
+        half_convert_avx2(NULL, NULL, h, x, n);
+        return;
+    }
+#endif
+    for (size_t i = 0; i < n; i++)
+        x[i] = half_to_float1(h[i]);
+}
+
+void blas_hgemv_t(int m, int n, const uint16_t *A, int lda, const float *x, float *y)
+{
+    if (m <= 0 || n <= 0)
+        return;
+#ifdef HAVE_HALF_SIMD
+    switch (blas_half_level()) {
+    case 2: hgemv_t_avx512(m, n, A, lda, x, y); return;
+    case 1: hgemv_t_avx2(m, n, A, lda, x, y); return;
+    default: break;
+    }
+#endif
+    hgemv_t_c(m, n, A, lda, x, y);
 }
 
 void blas_set_threads(int n)

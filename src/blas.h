@@ -18,6 +18,7 @@
 #define REEL_BLAS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef enum { BLAS_N = 0, BLAS_T = 1 } BlasTrans;
 
@@ -65,6 +66,36 @@ int blas_packed_native(void);
  * environment variable REEL_BLAS_NO_KERNEL=1); 1: the kernel where the CPU
  * has it.  Changes the packed layout: call before packing anything. */
 void blas_set_packed_native(int on);
+
+/* ---- half-precision weights (generation) ---------------------------------
+ *
+ * One generation step reads every weight once, so its speed is the speed at
+ * which the weights arrive; IEEE binary16 copies (uint16_t bits) halve that
+ * traffic and let a 2 x 256 LSTM's weights (1.5 MiB) stay in a 2 MiB L2.
+ * The products convert to float and accumulate in float.
+ *
+ * Conversion rounds to nearest even; magnitudes from 65520 up become
+ * infinity, below 2^-24 (about 6e-8) zero, between those and 2^-14 they
+ * keep fewer bits (subnormal halves).  NaN stays NaN. */
+void blas_float_to_half(const float *x, uint16_t *h, size_t n);
+void blas_half_to_float(const uint16_t *h, float *x, size_t n);
+
+/* y += op(A) x with BLAS_T's orientation on a half matrix A (m, n), row-major
+ * with lda >= n: y[j] += sum_i x[i] * A[i][j] for x (m), y (n).  Rows whose
+ * x[i] is 0 are skipped (a multi-hot input costs only its ones).  The fast
+ * kernels hold blocks of y in registers and sum over i in order with fused
+ * multiply-adds; the _ref twin accumulates in double. */
+void blas_hgemv_t(int m, int n, const uint16_t *A, int lda, const float *x, float *y);
+void blas_hgemv_t_ref(int m, int n, const uint16_t *A, int lda, const float *x, float *y);
+
+/* Which code the half functions run: 2 AVX-512 (F, BW, VL), 1 AVX2 + F16C +
+ * FMA, 0 plain C (software conversion).  The best the CPU has, unless the
+ * environment variable REEL_BLAS_HALF_LEVEL lowers it;
+ * blas_set_half_level(l) picks min(l, what the CPU has) (-1: the default
+ * again), for tests and benchmarks.  Every level gives the same
+ * conversions; products differ in the last bits (different sums). */
+int blas_half_level(void);
+void blas_set_half_level(int level);
 
 /* Threads OpenBLAS may use for the following products (>= 1), and how many
  * it uses now.  Call from one thread while no product runs. */

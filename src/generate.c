@@ -25,6 +25,7 @@ struct Generator {
     int base;                 /* rolls: MIDI pitch of output 0, before the shift */
     bool onsets;              /* rolls with onset bits */
     SampleOpts opts;
+    bool precise;             /* float weights asked for (gen_set_precise) */
     SampleRollMode roll;      /* opts.roll resolved: MONO or POLY (rolls), else AUTO */
     Rng rng;
 
@@ -184,12 +185,27 @@ ReelStatus gen_new(Generator **out, const Model *m, const SampleOpts *o, uint64_
                 g->rest_id[d] = vocab_id(m->vocab, name);
             }
     }
+    /* fp16 weights for the steps; without them (cannot be made) float */
+    (void)net_half_build(m->nn, NULL);
     g->next_serial = 1;
     *out = g;
     return REEL_OK;
 oom:
     gen_free(g);
     return reel_fail(err, REEL_ENOMEM, "out of memory for a generator");
+}
+
+void gen_set_precise(Generator *g, bool precise)
+{
+    g->precise = precise;
+    if (!precise && !net_half_active(g->m->nn))
+        (void)net_half_build(g->m->nn, NULL);
+    net_state_set_precise(g->state, precise);
+}
+
+bool gen_precise(const Generator *g)
+{
+    return g->precise || !net_half_active(g->net);
 }
 
 void gen_free(Generator *g)

@@ -110,6 +110,18 @@ ReelStatus gen_set_opts(Generator *g, const SampleOpts *o, ReelError *err);
 const SampleOpts *gen_opts(const Generator *g);
 /* Mono or poly, as auto resolves for this model (rolls); AUTO for others. */
 SampleRollMode gen_roll_mode(const Generator *g);
+/* Precision of the network steps.  By default gen_new takes an fp16 copy
+ * of the model's weights (net_half_build on m->nn, refreshed by every
+ * gen_new; the model's Net owns it) and steps on that: about 2-3x faster
+ * for a 2 x 256 net, logits within ~1e-3 of the float weights', so a seeded
+ * melody may differ now and then from a precise one.  Where the copy cannot
+ * be made (a weight too large for fp16, no memory) the steps stay float.
+ * gen_set_precise(g, true) makes g step on the float weights (what
+ * net_forward computes); false goes back to the copy (building it if
+ * needed).  Applies from the next row; snapshots do not record it. */
+void gen_set_precise(Generator *g, bool precise);
+bool gen_precise(const Generator *g);     /* true when steps run on float weights */
+
 /* Reseed the generator's random stream. */
 void gen_reseed(Generator *g, uint64_t seed);
 

@@ -74,7 +74,11 @@
  * one fused pass per step in 16-wide vector code (GCC vector extensions)
  * with exp and tanh polynomials accurate to ~1e-7; on x86-64 GCC builds
  * SSE2, AVX2 and AVX-512 clones of it and picks one at load time (no fused
- * multiply-adds: the clones give identical bits).
+ * multiply-adds: the clones give identical bits).  Generation (net_step)
+ * reads every weight once per step, so it runs at the speed the weights
+ * arrive: net_half_build keeps an fp16 copy of the weight matrices at the
+ * parameter block's offsets, and net_step then runs each layer as one
+ * product over [x; h] on it (blas_hgemv_t, which skips zero inputs).
  */
 #include "nn.h"
 
@@ -391,6 +395,9 @@ struct Net {
     float *dh;             /* (B, H) recurrent-dropout scratch */
     double *acc;           /* (2 * max(H, D)) batch-norm sums */
     float *arena;
+    uint16_t *half;        /* (n_params) fp16 copy of the weight matrices (net_half_build),
+                              same offsets as params; NULL: none */
+    bool half_ok;          /* the copy matches the weights (training clears it) */
     /* what the last forward did */
     int T, B;
     bool training, dropped, rdropped;
@@ -578,6 +585,7 @@ void net_free(Net *n)
     free(n->buffers);
     free(n->arena);
     free(n->acc);
+    free(n->half);
     free(n->layer);
     free(n);
 }
@@ -1017,6 +1025,8 @@ float net_forward(Net *n, const NetBatch *bt, bool training, Rng *rng)
     n->T = T;
     n->B = B;
     n->training = training;
+    if (training)
+        n->half_ok = false; /* the weights are about to change: net_step uses the floats */
     n->dropped = training && c->dropout > 0;
     n->rdropped = training && c->rec_dropout > 0;
 
@@ -1157,6 +1167,7 @@ struct NetState {
     float *z;        /* (H) the stack's output, after batch norm */
     float *zd;       /* (D) the dense layer's output */
     float *logits;   /* (n_out) */
+    bool precise;    /* float weights even when the net has a half copy */
     size_t n_v;
     float *block;
 };
@@ -1207,6 +1218,68 @@ void net_state_copy(NetState *dst, const NetState *src)
     memcpy(dst->v, src->v, (src->n_v + (size_t)src->c.layers * (size_t)src->c.hidden) * sizeof(float));
 }
 
+/* ---- half-precision weights for net_step --------------------------------- */
+
+/* The weight matrices: offsets and lengths into the parameter block. */
+static int half_spans(const Net *n, size_t *off, size_t *len)
+{
+    const NetConfig *c = &n->c;
+    size_t H = (size_t)c->hidden;
+    int k = 0;
+    for (int l = 0; l < c->layers; l++) {
+        off[k] = n->layer[l].w;
+        len[k++] = ((size_t)n->layer[l].in + H) * 4 * H;
+    }
+    if (c->dense) {
+        off[k] = n->wd;
+        len[k++] = H * (size_t)c->dense;
+    }
+    off[k] = n->wo;
+    len[k++] = (size_t)top_features(c) * (size_t)c->n_out;
+    return k;
+}
+
+ReelStatus net_half_build(Net *n, ReelError *err)
+{
+    size_t off[MAX_LAYERS + 2], len[MAX_LAYERS + 2];
+    int k = half_spans(n, off, len);
+    n->half_ok = false;
+    for (int t = 0; t < k; t++)
+        for (size_t i = 0; i < len[t]; i++) {
+            float w = n->params[off[t] + i];
+            if (!(fabsf(w) <= 65504.0f)) {
+                net_half_drop(n);
+                return reel_fail(err, REEL_EARG,
+                                 "weight %zu of the network is %g: no half-precision copy "
+                                 "(finite, |w| <= 65504 only)", off[t] + i, (double)w);
+            }
+        }
+    if (!n->half && !(n->half = malloc(n->n_params * sizeof *n->half)))
+        return reel_fail(err, REEL_ENOMEM, "out of memory for the half-precision weights (%zu bytes)",
+                         n->n_params * sizeof *n->half);
+    for (int t = 0; t < k; t++)
+        blas_float_to_half(n->params + off[t], n->half + off[t], len[t]);
+    n->half_ok = true;
+    return REEL_OK;
+}
+
+void net_half_drop(Net *n)
+{
+    free(n->half);
+    n->half = NULL;
+    n->half_ok = false;
+}
+
+bool net_half_active(const Net *n)
+{
+    return n->half && n->half_ok;
+}
+
+void net_state_set_precise(NetState *s, bool precise)
+{
+    s->precise = precise;
+}
+
 /* Batch norm at inference on one position, in place. */
 static void batchnorm_step(const Net *n, const BatchNorm *bn, float *x)
 {
@@ -1223,12 +1296,27 @@ const float *net_step(const Net *n, NetState *s, const float *x, int32_t x_id)
     const NetConfig *c = &n->c;
     int H = c->hidden, G4 = 4 * H, D = c->dense, K = c->n_out, F = H;
     const float *z;
+    const uint16_t *hw = !s->precise && net_half_active(n) ? n->half : NULL;
     for (int l = 0; l < c->layers; l++) {
         const Layer *L = &n->layer[l];
         const float *W = n->params + L->w, *Wh = W + (size_t)L->in * (size_t)G4;
         float *v = s->v + state_voff(c, l), *h = v + L->in, *cl = s->c_ + (size_t)l * H;
         memcpy(s->gates, n->params + L->b, (size_t)G4 * sizeof(float));
-        if (l == 0 && c->in_classes) {
+        if (hw) {
+            /* half weights: [x; h] against [Wx; Wh] in one product that skips
+             * zero inputs (a multi-hot row costs its ones only) */
+            const uint16_t *Wq = hw + L->w;
+            if (l == 0 && c->in_classes) {
+                static const float one = 1.0f;
+                if (x_id >= 0 && x_id < c->n_in)
+                    blas_hgemv_t(1, G4, Wq + (size_t)x_id * (size_t)G4, G4, &one, s->gates);
+                blas_hgemv_t(H, G4, Wq + (size_t)L->in * (size_t)G4, G4, h, s->gates);
+            } else {
+                if (l == 0)
+                    memcpy(v, x, (size_t)L->in * sizeof(float));
+                blas_hgemv_t(L->in + H, G4, Wq, G4, v, s->gates);
+            }
+        } else if (l == 0 && c->in_classes) {
             if (x_id >= 0 && x_id < c->n_in)
                 add(s->gates, W + (size_t)x_id * (size_t)G4, (size_t)G4);
             blas_sgemv(BLAS_T, H, G4, 1.0f, Wh, G4, h, 1.0f, s->gates);
@@ -1261,7 +1349,10 @@ const float *net_step(const Net *n, NetState *s, const float *x, int32_t x_id)
     z = s->z;
     if (D) {
         memcpy(s->zd, n->params + n->bd, (size_t)D * sizeof(float));
-        blas_sgemv(BLAS_T, H, D, 1.0f, n->params + n->wd, D, s->z, 1.0f, s->zd);
+        if (hw)
+            blas_hgemv_t(H, D, hw + n->wd, D, s->z, s->zd);
+        else
+            blas_sgemv(BLAS_T, H, D, 1.0f, n->params + n->wd, D, s->z, 1.0f, s->zd);
         for (int j = 0; j < D; j++)
             s->zd[j] = s->zd[j] > 0.0f ? s->zd[j] : 0.0f;
         if (c->batchnorm)
@@ -1270,6 +1361,9 @@ const float *net_step(const Net *n, NetState *s, const float *x, int32_t x_id)
         F = D;
     }
     memcpy(s->logits, n->params + n->bo, (size_t)K * sizeof(float));
-    blas_sgemv(BLAS_T, F, K, 1.0f, n->params + n->wo, K, z, 1.0f, s->logits);
+    if (hw)
+        blas_hgemv_t(F, K, hw + n->wo, K, z, s->logits);
+    else
+        blas_sgemv(BLAS_T, F, K, 1.0f, n->params + n->wo, K, z, 1.0f, s->logits);
     return s->logits;
 }

@@ -4,7 +4,10 @@
  * Tolerance: the classic bound for a float dot product of length k in any
  * summation order, (k + 2) * 2^-24 * sum |alpha a b| + |beta c|, per element.
  * A wrong transpose, stride or beta gives errors of the size of the values
- * themselves, far above it.
+ * themselves, far above it.  The half-precision products are checked the
+ * same way against their reference on the same halves (so the bound is
+ * that of float summation), at each kernel level the CPU has (AVX-512,
+ * AVX2 + F16C, plain C); the conversions exhaustively (every half).
  */
 #include <math.h>
 #include <stdint.h>
@@ -169,6 +172,127 @@ static void packed_cases(Rng *r)
     packed_case(r, BLAS_T, 5, 40, 64, 1.0f, 2);
 }
 
+/* ---- half precision ------------------------------------------------------ */
+
+/* The half conversions: every half to float and back is exact; floats
+ * round to the nearest half (ties to even), at every level the CPU has. */
+static void half_conversions(int level)
+{
+    static uint16_t h[65536], h2[65536];
+    static float f[65536];
+    int bad = 0;
+    for (int i = 0; i < 65536; i++)
+        h[i] = (uint16_t)i;
+    blas_half_to_float(h, f, 65536);
+    blas_float_to_half(f, h2, 65536);
+    for (int i = 0; i < 65536; i++) {
+        int nan = (i & 0x7c00) == 0x7c00 && (i & 0x3ff);
+        if (nan ? !(isnan(f[i]) && (h2[i] & 0x7c00) == 0x7c00 && (h2[i] & 0x3ff))
+                : h2[i] != h[i])
+            bad++;
+    }
+    CHECK(bad == 0, "level %d: %d halves do not survive half -> float -> half", level, bad);
+    {
+        /* known values: 1, -2, 65504, the smallest subnormal, rounding ties */
+        const float in[] = {1.0f, -2.0f, 65504.0f, 65519.0f, 65520.0f, 5.9604645e-8f,
+                            2.9802322e-8f, 8.9406967e-8f, 1.0f + 1.0f / 2048, 1.0f + 3.0f / 2048,
+                            0.1f, -0.0f, INFINITY, 1e-9f};
+        const uint16_t want[] = {0x3c00, 0xc000, 0x7bff, 0x7bff, 0x7c00, 0x0001,
+                                 0x0000, 0x0002, 0x3c00, 0x3c02,
+                                 0x2e66, 0x8000, 0x7c00, 0x0000};
+        uint16_t got[sizeof in / sizeof in[0]];
+        blas_float_to_half(in, got, sizeof in / sizeof in[0]);
+        for (size_t i = 0; i < sizeof in / sizeof in[0]; i++)
+            CHECK(got[i] == want[i], "level %d: %g -> half 0x%04x, want 0x%04x", level,
+                  (double)in[i], got[i], want[i]);
+    }
+    {
+        /* random floats over the half range: within half an ulp of a half
+         * (subnormal halves: within 2^-25) */
+        Rng r;
+        float x[4099], back[4099];
+        uint16_t q[4099];
+        rng_seed(&r, 11);
+        for (int i = 0; i < 4099; i++)
+            x[i] = (float)((2.0 * rng_float(&r) - 1.0) * pow(2.0, (double)(rng_float(&r) * 29.9f - 14.0f)));
+        blas_float_to_half(x, q, 4099);
+        blas_half_to_float(q, back, 4099);
+        bad = 0;
+        for (int i = 0; i < 4099; i++)
+            if (fabsf(back[i] - x[i]) > fabsf(x[i]) * (1.0f / 2048) + 2.99e-8f) /* subnormals: 2^-25 */
+                bad++;
+        CHECK(bad == 0, "level %d: %d random floats off by more than half an ulp", level, bad);
+    }
+}
+
+/* blas_hgemv_t against its reference on the same halves: y (n) += A^T x,
+ * x with zeros in it (skipped rows), a stride wider than the rows. */
+static int hgemv_case(Rng *r, int m, int n, int pad, float density, int level)
+{
+    int lda = n + pad, bad = 0;
+    float *Af = randv(r, (size_t)m * lda), *x = randv(r, (size_t)m), *y0 = randv(r, (size_t)n);
+    float *y1 = malloc((size_t)(n ? n : 1) * sizeof(float)), *y2 = malloc((size_t)(n ? n : 1) * sizeof(float));
+    uint16_t *A = malloc(((size_t)m * lda + 1) * sizeof *A);
+    REQUIRE(y1 && y2 && A, "out of memory");
+    blas_float_to_half(Af, A, (size_t)m * lda);
+    for (int i = 0; i < m; i++)
+        if (rng_float(r) >= density)
+            x[i] = 0.0f;
+    memcpy(y1, y0, (size_t)n * sizeof(float));
+    memcpy(y2, y0, (size_t)n * sizeof(float));
+    blas_hgemv_t(m, n, A, lda, x, y1);
+    blas_hgemv_t_ref(m, n, A, lda, x, y2);
+    for (int j = 0; j < n; j++) {
+        double s = fabs((double)y0[j]);
+        for (int i = 0; i < m; i++)
+            s += fabs((double)x[i] * Af[(size_t)i * lda + j]) * 1.001;
+        if (!(fabs((double)y1[j] - y2[j]) <= (m + 2) * 5.96e-8 * s + 1e-30)) {
+            if (!bad)
+                CHECK(0, "hgemv_t level %d (%d, %d) pad %d density %g: y[%d] = %.9g, ref %.9g",
+                      level, m, n, pad, (double)density, j, (double)y1[j], (double)y2[j]);
+            bad++;
+        }
+    }
+    free(Af);
+    free(x);
+    free(y0);
+    free(y1);
+    free(y2);
+    free(A);
+    return bad;
+}
+
+static void half_cases(Rng *r)
+{
+    static const int dims[][2] = {{1, 1},   {1, 16},   {1, 17},   {3, 5},    {8, 16},  {9, 31},
+                                  {7, 32},  {17, 33},  {16, 48},  {13, 13},  {256, 13}, {269, 1024},
+                                  {512, 1024}, {640, 2048}, {512, 128}, {33, 100}, {0, 5}, {5, 0}};
+    const int cpu = (blas_set_half_level(-1), blas_half_level());
+    fprintf(stderr, "half products: level %d on this CPU\n", cpu);
+    for (int level = cpu; level >= 0; level--) {
+        blas_set_half_level(level);
+        CHECK(blas_half_level() == level, "half level %d forced: %d", level, blas_half_level());
+        half_conversions(level);
+        for (size_t d = 0; d < sizeof dims / sizeof dims[0]; d++) {
+            hgemv_case(r, dims[d][0], dims[d][1], 0, 1.0f, level);
+            hgemv_case(r, dims[d][0], dims[d][1], (int)(d % 4) * 3, 0.3f, level);
+            hgemv_case(r, dims[d][0], dims[d][1], 1, 0.0f, level);
+        }
+    }
+    blas_set_half_level(-1);
+    /* hand-worked: A = [[1, 2], [3, 4]] as halves, x = (1, -1): y += (-2, -2) */
+    {
+        const uint16_t A[4] = {0x3c00, 0x4000, 0x4200, 0x4400};
+        const float x[2] = {1.0f, -1.0f};
+        float y[2] = {0.5f, 0.0f}, z[2] = {0.5f, 0.0f};
+        blas_hgemv_t(2, 2, A, 2, x, y);
+        blas_hgemv_t_ref(2, 2, A, 2, x, z);
+        CHECK(y[0] == -1.5f && y[1] == -2.0f && z[0] == -1.5f && z[1] == -2.0f,
+              "hgemv_t by hand: %g %g (ref %g %g)", (double)y[0], (double)y[1], (double)z[0],
+              (double)z[1]);
+    }
+}
+
 int main(void)
 {
     Rng r;
@@ -265,6 +389,9 @@ int main(void)
         free(C1);
         free(C2);
     }
+    /* Half-precision weights: conversions and products at every level. */
+    half_cases(&r);
+
     CHECK(strlen(blas_info()) > 0, "blas_info");
     fprintf(stderr, "blas: %s\n", blas_info());
     TEST_END();

@@ -482,6 +482,10 @@ static void test_state_matches_forward(void)
         stepped = malloc((size_t)T * (size_t)K * sizeof *stepped);
         s = net_state_new(m.nn);
         REQUIRE(s && stepped, "memory");
+        /* as a Generator leaves the net: an fp16 copy; the comparison is of
+         * the float steps (--precise), exact up to summation order */
+        REQUIRE(net_half_build(m.nn, NULL) == REEL_OK, "net_half_build");
+        net_state_set_precise(s, true);
         for (int t = 0; t < T; t++) {
             const float *l = net_step(m.nn, s, w ? NULL : x + (size_t)t * F, w ? ids[t] : 0);
             if (w)
@@ -510,8 +514,8 @@ static void test_state_matches_forward(void)
             free(y);
             free(y_ids);
         }
-        CHECK(worst < 1e-4, "%s: net_step with carried state differs from the whole-sequence "
-              "forward by %g", enc_name(e.kind), worst);
+        CHECK(worst < 1e-4, "%s: net_step (precise) with carried state differs from the "
+              "whole-sequence forward by %g", enc_name(e.kind), worst);
         net_state_free(s);
         free(stepped);
         free(x);
@@ -1082,6 +1086,114 @@ static void test_tokens(const Model *tok)
     gen_free(g);
 }
 
+/* ---- fp16 weights (the default) against float (--precise) ---------------- */
+
+/* A model of the benchmark's sizes as net_init leaves it (no batch room). */
+static void make_big_model(Model *m, EncOpts enc, int hidden, uint64_t wseed)
+{
+    ReelError err;
+    Rng r;
+    model_init(m);
+    m->enc = enc;
+    m->net.hidden = hidden;
+    m->net.layers = 2;
+    REQUIRE(model_net_for_encoding(&m->enc, m->vocab, &m->net, &err) == REEL_OK, "%s", err.msg);
+    REQUIRE(net_new(&m->nn, &m->net, 0, 0, &err) == REEL_OK, "%s", err.msg);
+    rng_seed(&r, wseed);
+    net_init(m->nn, &r);
+}
+
+#define HALF_LOGIT_TOL 2e-3 /* absolute, on logits */
+
+static void test_half_precision(void)
+{
+    static const struct {
+        const char *label;
+        EncOpts enc;
+        int hidden, seeds;
+    } cases[] = {
+        {"roll13 2x256 (bench (a))", {ENC_ROLL13, false, false}, 256, 12},
+        {"roll128 2x512 (bench (d))", {ENC_ROLL128, false, false}, 512, 6},
+        {"melody 2x256", {ENC_MELODY, false, false}, 256, 12},
+    };
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+        Model m;
+        Generator *g, *h;
+        ReelError err;
+        NetState *sh, *sf;
+        Rng r;
+        int F, K, same = 0, T = 64, classes;
+        double worst = 0;
+        float *x;
+        make_big_model(&m, cases[ci].enc, cases[ci].hidden, 70 + ci);
+        classes = enc_is_classes(m.enc.kind);
+        F = m.net.n_in;
+        K = m.net.n_out;
+
+        /* gen_new takes the copy; --precise does not use it */
+        CHECK(!net_half_active(m.nn), "%s: no copy before gen_new", cases[ci].label);
+        REQUIRE(gen_new(&g, &m, NULL, 1, &err) == REEL_OK, "%s", err.msg);
+        CHECK(net_half_active(m.nn) && !gen_precise(g), "%s: gen_new steps on fp16 weights",
+              cases[ci].label);
+        REQUIRE(gen_new(&h, &m, NULL, 1, &err) == REEL_OK, "%s", err.msg);
+        gen_set_precise(h, true);
+        CHECK(gen_precise(h) && net_half_active(m.nn), "%s: gen_set_precise", cases[ci].label);
+        gen_set_precise(h, false);
+        CHECK(!gen_precise(h), "%s: gen_set_precise(false)", cases[ci].label);
+        gen_set_precise(h, true);
+
+        /* logits on the same rows: within HALF_LOGIT_TOL */
+        sh = net_state_new(m.nn);
+        sf = net_state_new(m.nn);
+        x = calloc((size_t)F, sizeof *x);
+        REQUIRE(sh && sf && x, "memory");
+        net_state_set_precise(sf, true);
+        rng_seed(&r, 3);
+        for (int t = 0; t < T; t++) {
+            const float *lh, *lf;
+            int32_t id = classes ? (int32_t)rng_below(&r, (uint64_t)F) : 0;
+            for (int i = 0; i < F && !classes; i++)
+                x[i] = rng_below(&r, 8) == 0 ? 1.0f : 0.0f;
+            lh = net_step(m.nn, sh, classes ? NULL : x, id);
+            lf = net_step(m.nn, sf, classes ? NULL : x, id);
+            for (int k = 0; k < K; k++)
+                worst = fmax(worst, fabs((double)lh[k] - lf[k]));
+        }
+        CHECK(worst > 0 && worst < HALF_LOGIT_TOL,
+              "%s: fp16 logits differ from float by %.3g over %d steps (tolerance %g)",
+              cases[ci].label, worst, T, HALF_LOGIT_TOL);
+
+        /* the same seed samples the same notes, nearly always: four bars
+         * from rests, fp16 against precise, for several seeds */
+        for (int sd = 0; sd < cases[ci].seeds; sd++) {
+            Tune a, b;
+            bool ra, rb;
+            gen_reseed(g, 500 + (uint64_t)sd);
+            gen_reseed(h, 500 + (uint64_t)sd);
+            REQUIRE(gen_prime_rests(g, 1, NULL, NULL, &err) == REEL_OK, "%s", err.msg);
+            REQUIRE(gen_prime_rests(h, 1, NULL, NULL, &err) == REEL_OK, "%s", err.msg);
+            REQUIRE(gen_until(g, gen_bars_end(g, 4), 0, &ra, &err) == REEL_OK, "%s", err.msg);
+            REQUIRE(gen_until(h, gen_bars_end(h, 4), 0, &rb, &err) == REEL_OK, "%s", err.msg);
+            REQUIRE(gen_tune(g, -1, &a, NULL, &err) == REEL_OK, "%s", err.msg);
+            REQUIRE(gen_tune(h, -1, &b, NULL, &err) == REEL_OK, "%s", err.msg);
+            same += same_notes(&a, &b) && gen_rows(g) == gen_rows(h);
+            tune_free(&a);
+            tune_free(&b);
+        }
+        CHECK(same * 4 >= cases[ci].seeds * 3,
+              "%s: fp16 and precise generation agree for %d of %d seeds (want 3/4)",
+              cases[ci].label, same, cases[ci].seeds);
+        fprintf(stderr, "  fp16 vs float, %-26s logits %.2e, same 4 bars for %d of %d seeds\n",
+                cases[ci].label, worst, same, cases[ci].seeds);
+        free(x);
+        net_state_free(sh);
+        net_state_free(sf);
+        gen_free(g);
+        gen_free(h);
+        model_free(&m);
+    }
+}
+
 int main(void)
 {
     Model models[N_KINDS];
@@ -1098,6 +1210,7 @@ int main(void)
         test_fed_rows_are_output(&kinds[i], &models[i]);
     }
     test_state_matches_forward();
+    test_half_precision();
     test_note_text();
     test_note_text_round_trip();
     test_excerpts();

@@ -15,7 +15,8 @@
  *           same masks.  A parameter where no two agree (not smooth at
  *           these steps) is skipped and counted; at most 2% may be.
  *      The largest relative error of each tensor is printed.
- *   4. Step-by-step generation (net_step) against net_forward in inference.
+ *   4. Step-by-step generation (net_step) against net_forward in inference,
+ *      and on an fp16 copy of the weights (net_half_build) against float.
  *   5. Padding does not count; determinism; dropout's masks; init.
  */
 #include <math.h>
@@ -777,6 +778,136 @@ static void test_step(void)
     }
 }
 
+/* Largest |a - b| / max(1, |b|) over n logits. */
+static double logit_err(const float *a, const float *b, int n)
+{
+    double w = 0;
+    for (int k = 0; k < n; k++)
+        w = fmax(w, fabs((double)a[k] - b[k]) / fmax(1.0, fabs((double)b[k])));
+    return w;
+}
+
+/* Steps T inputs of d's sequence 0 with s on n; the logits into z (T, K). */
+static void step_seq(const Net *n, NetState *s, const Data *d, int T, int B, float *z)
+{
+    const NetConfig *c = net_config(n);
+    net_state_reset(s);
+    for (int t = 0; t < T; t++) {
+        size_t q = (size_t)t * B;
+        memcpy(z + (size_t)t * c->n_out, net_step(n, s, d->x + q * (size_t)c->n_in, d->xid[q]),
+               (size_t)c->n_out * sizeof(float));
+    }
+}
+
+/* net_step on an fp16 copy of the weights against the float weights: the
+ * logits within HALF_TOL (relative above 1) over 48 steps, for nets as
+ * net_init leaves them (the sizes of bench_nn's (a) and (d): about 1e-4)
+ * and small ones with every weight nudged (net_make; nudged and then
+ * scaled by 1.25, a 2 x 64 net with a dense layer and batch norm reached
+ * 3e-2, so that one starts from net_init), the float path bit-identical
+ * whether or not a copy exists; the copy is a snapshot that net_half_build
+ * refreshes, training marks out of date, and a weight too large refuses. */
+#define HALF_TOL 2e-3
+static void test_half_step(void)
+{
+    const struct {
+        const char *label;
+        NetConfig c;
+        bool multihot, nudge;
+    } cases[] = {
+        {"multi-hot 13 -> 2x256 sigmoid (a)", config(13, false, 256, 2, 0, false, 0, 0, 13, HEAD_SIGMOID_BCE), true, false},
+        {"multi-hot 128 -> 2x512 sigmoid (d)", config(128, false, 512, 2, 0, false, 0, 0, 128, HEAD_SIGMOID_BCE), true, false},
+        {"classes 40 -> 2x64, dense 32, bn, softmax", config(40, true, 64, 2, 32, true, 0, 0, 40, HEAD_SOFTMAX_CE), false, false},
+        {"floats 6 -> 1x9 linear", config(6, false, 9, 1, 0, false, 0, 0, 2, HEAD_LINEAR_MSE), false, true},
+        {"multi-hot 13 -> 3x17 sigmoid", config(13, false, 17, 3, 0, false, 0, 0, 13, HEAD_SIGMOID_BCE), true, true},
+    };
+    const int T = 48, B = 1;
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+        const NetConfig *c = &cases[ci].c;
+        int K = c->n_out;
+        Net *n;
+        NetState *s, *sp;
+        Data d;
+        Rng r;
+        ReelError e;
+        float *zf = malloc((size_t)T * K * sizeof(float)), *zh = malloc((size_t)T * K * sizeof(float));
+        float *zp = malloc((size_t)T * K * sizeof(float));
+        double worst = 0;
+        REQUIRE(zf && zh && zp, "out of memory");
+        if (cases[ci].nudge) {
+            n = net_make(c, T, B, 900 + ci);
+        } else { /* Keras' initialisation, as a net starts training */
+            REQUIRE(net_new(&n, c, T, B, &e) == REEL_OK, "%s", e.msg);
+            rng_seed(&r, 900 + ci);
+            net_init(n, &r);
+        }
+        rng_seed(&r, 950 + ci);
+        data_make(&d, c, T, B, &r, 0, cases[ci].multihot);
+        s = net_state_new(n);
+        sp = net_state_new(n);
+        REQUIRE(s && sp, "net_state_new");
+        net_state_set_precise(sp, true);
+
+        CHECK(!net_half_active(n), "%s: no half copy before net_half_build", cases[ci].label);
+        step_seq(n, s, &d, T, B, zf);
+        REQUIRE(net_half_build(n, &e) == REEL_OK, "%s: net_half_build: %s", cases[ci].label, e.msg);
+        CHECK(net_half_active(n), "%s: half copy active", cases[ci].label);
+        step_seq(n, s, &d, T, B, zh);
+        step_seq(n, sp, &d, T, B, zp);
+        CHECK(memcmp(zf, zp, (size_t)T * K * sizeof(float)) == 0,
+              "%s: a precise state steps on the float weights, bit for bit", cases[ci].label);
+        for (int t = 0; t < T; t++)
+            worst = fmax(worst, logit_err(zh + (size_t)t * K, zf + (size_t)t * K, K));
+        CHECK(worst > 0 && worst < HALF_TOL, "%s: fp16 vs float logits over %d steps: %.3g (tolerance %g)",
+              cases[ci].label, T, worst, HALF_TOL);
+        fprintf(stderr, "  fp16 vs float step, %-42s %.2e\n", cases[ci].label, worst);
+
+        /* change the weights: the copy is a snapshot until rebuilt */
+        for (size_t i = 0; i < net_n_params(n); i++)
+            net_params(n)[i] *= 1.25f;
+        step_seq(n, sp, &d, T, B, zf);
+        step_seq(n, s, &d, T, B, zh);
+        CHECK(logit_err(zh, zf, T * K) > 10 * HALF_TOL, "%s: the stale copy differs (%.3g)",
+              cases[ci].label, logit_err(zh, zf, T * K));
+        REQUIRE(net_half_build(n, &e) == REEL_OK, "%s", e.msg);
+        step_seq(n, s, &d, T, B, zh);
+        CHECK(logit_err(zh, zf, T * K) < HALF_TOL, "%s: net_half_build refreshes the copy (%.3g)",
+              cases[ci].label, logit_err(zh, zf, T * K));
+
+        /* training marks the copy out of date: float steps until rebuilt */
+        if (ci == 0) {
+            NetBatch b = d.b;
+            net_forward(n, &b, true, &r);
+            CHECK(!net_half_active(n), "training mode marks the copy out of date");
+            step_seq(n, s, &d, T, B, zh);
+            CHECK(memcmp(zh, zf, (size_t)T * K * sizeof(float)) == 0, "an out-of-date copy is not used");
+            REQUIRE(net_half_build(n, &e) == REEL_OK, "%s", e.msg);
+            CHECK(net_half_active(n), "rebuilt after training");
+            net_forward(n, &b, false, NULL);
+            CHECK(net_half_active(n), "inference leaves the copy alone");
+            /* a weight beyond half range: refused, the copy dropped */
+            net_params(n)[0] = 1e5f;
+            CHECK(net_half_build(n, &e) == REEL_EARG && strstr(e.msg, "65504"),
+                  "a weight of 1e5 refused: %s", e.msg);
+            CHECK(!net_half_active(n), "refused build leaves no copy");
+            net_params(n)[0] = NAN;
+            CHECK(net_half_build(n, &e) == REEL_EARG, "a NaN weight refused");
+            net_params(n)[0] = 0.0f;
+            REQUIRE(net_half_build(n, &e) == REEL_OK, "%s", e.msg);
+            net_half_drop(n);
+            CHECK(!net_half_active(n), "net_half_drop");
+            net_half_drop(n); /* twice is fine */
+        }
+        net_state_free(s);
+        net_state_free(sp);
+        data_free(&d);
+        net_free(n); /* frees a copy, if any */
+        free(zf);
+        free(zh);
+        free(zp);
+    }
+}
+
 /* Same seed, same threads: bit-identical parameters, loss and gradients. */
 static void test_determinism(void)
 {
@@ -955,6 +1086,7 @@ int main(void)
     test_checker_can_fail();
     test_padding();
     test_step();
+    test_half_step();
     test_dropout_masks();
     test_determinism();
     TEST_END();
