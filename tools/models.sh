@@ -1,0 +1,27 @@
+#!/bin/sh
+# models.sh — `make models`: retrain the models shipped in models/ (not in CI:
+# about half an hour on one core).  Each is trained into build/models/ with
+# its optimizer state, then copied without it (reel info --strip) into models/.
+set -eu
+REEL=${REEL:-./reel}
+CORPUS=${REEL_CORPUS:-../shared/corpus}
+OUT=build/models
+mkdir -p "$OUT"
+
+# The studio's default: fiddle tunes, full range, note-on/off/hold classes.
+"$REEL" train "$CORPUS/ryans-mammoth/midi" --encoding melody --hidden 256 --layers 2 \
+    --dropout 0.2 --window 64 --batch 32 --epochs 12 --seed 7 --threads 1 \
+    -o "$OUT/fiddle-melody.reel"
+"$REEL" info --strip models/fiddle-melody.reel "$OUT/fiddle-melody.reel"
+
+# Pop melodies: POP909's MELODY tracks.
+"$REEL" train "$CORPUS/pop909/midi" --encoding melody --hidden 256 --layers 2 \
+    --dropout 0.2 --window 64 --batch 32 --epochs 4 --seed 7 --threads 1 \
+    -o "$OUT/pop909-melody.reel"
+"$REEL" info --strip models/pop909-melody.reel "$OUT/pop909-melody.reel"
+
+# The paper's model: roll13, the best window of tools/paper.sh (64 steps).
+"$REEL" train "$CORPUS/ryans-mammoth/midi" --encoding roll13 --window 64 --batch 32 \
+    --epochs 10 --hidden 256 --layers 2 --optimizer adam --seed 1 --threads 1 \
+    -o "$OUT/paper-roll13.reel"
+"$REEL" info --strip models/paper-roll13.reel "$OUT/paper-roll13.reel"
