@@ -42,10 +42,12 @@ DEFS      := -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 
 CORE_SRC  := $(sort $(wildcard src/*.c))
 CLI_SRC   := $(sort $(wildcard src/cli/*.c))
+UI_SRC    := $(sort $(wildcard ui/*.c))
 TEST_SRC  := $(sort $(wildcard tests/test_*.c))
 BENCH_SRC := $(sort $(wildcard bench/bench_*.c))
 CORE_OBJ  := $(CORE_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/%.o)
+UI_OBJ    := $(UI_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
@@ -90,9 +92,16 @@ $(BUILD)/libreel.a: $(CORE_OBJ)
 	$(call say,AR,$@)
 	$(Q)ar rcs $@ $^
 
-$(BUILD)/reel: $(CLI_OBJ) $(BUILD)/libreel.a
+# The studio (ui/, the only code that includes curses) links into the
+# binary only; its tests link it as libreel-ui.a.
+$(BUILD)/libreel-ui.a: $(UI_OBJ)
+	@rm -f $@
+	$(call say,AR,$@)
+	$(Q)ar rcs $@ $^
+
+$(BUILD)/reel: $(CLI_OBJ) $(UI_OBJ) $(BUILD)/libreel.a
 	$(call say,LINK,$@)
-	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libreel.a $(LDLIBS_ALL)
+	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $(CLI_OBJ) $(UI_OBJ) $(BUILD)/libreel.a $(LDLIBS_ALL)
 
 # The binary in the top folder is the normal build; make asan leaves its own
 # in build-asan/reel.
@@ -106,13 +115,18 @@ $(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(BUILD)/libreel.a
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(CFLAGS_ALL) -Itests $(LDFLAGS) -o $@ $< $(BUILD)/libreel.a $(LDLIBS_ALL)
 
+$(BUILD)/tests/test_ui_%: tests/test_ui_%.c $(wildcard tests/*.h) $(BUILD)/libreel-ui.a $(BUILD)/libreel.a
+	@mkdir -p $(@D)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(CFLAGS_ALL) -Itests -Iui $(LDFLAGS) -o $@ $< $(BUILD)/libreel-ui.a $(BUILD)/libreel.a $(LDLIBS_ALL)
+
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libreel.a
 	@mkdir -p $(@D)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $< $(BUILD)/libreel.a $(LDLIBS_ALL)
 
 run: $(BIN)
-	./$(BIN) corpus "$(REEL_CORPUS)/ryans-mammoth/midi"
+	./$(BIN) studio --model models/fiddle-melody.reel
 
 test: $(BUILD)/reel $(TEST_BIN) $(BIN)
 	@BUILD=$(BUILD) REEL_BIN=$(BUILD)/reel sh tests/run.sh $(TEST_BIN)
@@ -138,6 +152,10 @@ bench-torch:
 	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 	        python3-torch python3-numpy; } || echo "bench: no PyTorch; bench_nn prints no ratios"
 
+# Retrain the shipped models (not in CI: about half an hour).
+models: $(BIN)
+	sh tools/models.sh
+
 # Reproduce the papers (not in CI: tens of minutes).  Results: docs/PAPER.md.
 paper: $(BIN)
 	sh tools/paper.sh
@@ -160,4 +178,4 @@ clean:
 help:
 	@sed -n '3,10p' Makefile | sed 's/^# //'
 
--include $(CORE_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+-include $(CORE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UI_OBJ:.o=.d)

@@ -22,6 +22,8 @@ int cmd_info(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
 int cmd_play(int argc, char **argv);
 int cmd_render(int argc, char **argv);
+int cmd_studio(int argc, char **argv);   /* ui/studio.c */
+int cmd_eval(int argc, char **argv);
 
 /* What `reel play` and `reel render` share (cmd_play.c): the options that
  * choose and shape the music, and loading a file into a Player. */

@@ -1,6 +1,7 @@
 /* main.c — `reel COMMAND ...`: dispatch to the commands of the headless twin. */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -20,6 +21,9 @@ static const Command commands[] = {
                                "ABC out"},
     {"play", cmd_play, "play a MIDI or ABC file through FluidSynth (progress line, Ctrl-C stops)"},
     {"render", cmd_render, "render a MIDI or ABC file to a WAV file with FluidSynth"},
+    {"studio", cmd_studio, "the ncurses studio: type a seed, generate, listen, train (plain "
+                           "`reel` on a terminal)"},
+    {"eval", cmd_eval, "melody metrics: generated vs corpus, originality, held-out loss"},
 };
 
 static void usage(FILE *f)
@@ -30,6 +34,7 @@ static void usage(FILE *f)
             "\n"
             "usage: reel COMMAND [OPTIONS] [ARGS]\n"
             "       reel COMMAND --help      options of one command\n"
+            "       reel                     on a terminal: the studio (reel studio)\n"
             "\n"
             "commands:\n",
             REEL_VERSION);
@@ -55,6 +60,11 @@ int main(int argc, char **argv)
 {
     const char *cmd;
     if (argc < 2) {
+        if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+            static char name[] = "studio";
+            char *av[] = {name, NULL};
+            return cmd_studio(1, av);
+        }
         usage(stderr);
         return 2;
     }
