@@ -139,8 +139,9 @@ test-asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
 	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" test
 
-bench: $(BENCH_BIN) bench-torch
-	@rc=0; for b in $(BENCH_BIN); do $$b || rc=1; done; exit $$rc
+bench: $(BENCH_BIN) bench-torch $(BUILD)/reel
+	@rc=0; for b in $(BENCH_BIN); do $$b || rc=1; done; \
+	    REEL_BIN=$(BUILD)/reel sh bench/bench_studio.sh || rc=1; exit $$rc
 
 # bench_nn compares the engine with PyTorch: Debian's python3-torch for
 # /usr/bin/python3, installed here when missing (best effort: without it

@@ -77,7 +77,7 @@ start() {
     T -f /dev/null new-session -d -s t -x "$w" -y "$h" \
         "env TERM=${TERM_FOR:-tmux-256color} LANG=${LANG_FOR:-C.UTF-8} XDG_CONFIG_HOME='$cfg' \
 XDG_STATE_HOME='$tmp/state' HOME='$tmp/home' REEL_SOUNDFONT=$SF REEL_STUDIO_STATS='$tmp/stats' $* \
-sh -c 'exec \"\$0\" studio --model $MODEL \${STUDIO_ARGS:-}' '$REEL' 2>'$tmp/err.log'; echo EXIT=\$?; \
+sh -c 'exec \"\$0\" studio --model ${MODEL} \${STUDIO_ARGS:-}' '$REEL' 2>'$tmp/err.log'; echo EXIT=\$?; \
 echo \"MODES \$(stty -a | tr ' ;' '\n\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\n' ' ')END\"; sleep 60" \
         \; set-option -t t remain-on-exit on
     wait_for " reel " 10
@@ -348,7 +348,10 @@ pane
 roll > "$tmp/roll"
 n=$(grep -c ' seed$' "$tmp/roll")
 [ "$n" = 4 ] && ok || fail "the roll after resizing shows the 4 notes ($n)"
-# idle CPU: nothing playing, nothing to draw (bench/bench_studio.sh measures it longer)
+# idle CPU: nothing playing, nothing to draw (bench/bench_studio.sh measures it longer);
+# first the corpus index for originality, built in the background at start
+limit=$(( $(now_ms) + 60000 ))
+while [ "$(now_ms)" -lt "$limit" ] && T capture-pane -p -t t | grep -q "indexing"; do sleep 0.1; done
 pid=$(studio_pid)
 if [ -n "$pid" ] && [ -r "/proc/$pid/stat" ]; then
     sleep 0.5
@@ -376,7 +379,9 @@ else
 fi
 
 # ---- ASCII and monochrome terminals -------------------------------------------------------
-TERM_FOR=vt100 LANG_FOR=C start 100 50 "$tmp/none"
+TERM_FOR=vt100; LANG_FOR=C
+start 100 50 "$tmp/none"
+unset TERM_FOR LANG_FOR
 keys : ; lit "notes C4/8 D4/8 E4/8"; keys Enter
 keys g
 expect_screen "generated [0-9]* bars" "vt100 / C locale: generating"
@@ -389,6 +394,31 @@ grep -q "(-\|(" "$tmp/pane" && ok || fail "ASCII glyphs for generated notes"
 hasnt "$tmp/pane" "█" "no block glyphs on an ASCII terminal"
 keys C-c
 expect_restored 130 "vt100 Ctrl-C" "vt100 has no alternate screen"
+
+# ---- plain `reel` on a terminal opens the studio ------------------------------------------
+T kill-server 2>/dev/null; rm -f "$sock"
+T -f /dev/null new-session -d -s t -x 90 -y 26 \
+    "env TERM=tmux-256color LANG=C.UTF-8 XDG_CONFIG_HOME='$tmp/none' HOME='$tmp/home' '$REEL' 2>'$tmp/err.log'; echo EXIT=\$?; sleep 60"
+expect_screen "Next note at" "reel without arguments on a terminal: the studio"
+keys C-c
+expect_screen "EXIT=130" "and Ctrl-C ends it"
+
+# ---- every encoding: a seed and a take (tiny models, trained here in a second) ------------
+for enc in roll13 roll13o roll128 tokens regress; do
+    "$REEL" train "$CORPUS/ryans-mammoth/midi" --max-tunes 4 --encoding $enc --hidden 16 \
+        --layers 1 --epochs 1 --log none -q -o "$tmp/m-$enc.reel" > /dev/null 2>&1 || { fail "train a tiny $enc model"; continue; }
+    shipped=$MODEL; MODEL="$tmp/m-$enc.reel"
+    start 90 26 "$tmp/none"
+    MODEL=$shipped
+    expect_screen "m-$enc ($enc" "$enc: the header names the model"
+    keys : ; lit "notes D4/8 F#4/8 A4/8 D5/8 E5/4"; keys Enter
+    keys g
+    expect_screen "generated [0-9]* bars" "$enc: a take"
+    pane
+    has "$tmp/pane" "Melody 5 seed + [0-9]* new notes" "$enc: the seed and the take in the panel"
+    keys C-c
+    expect_restored 130 "$enc: Ctrl-C"
+done
 
 # ---- 3. training: the loss on screen, keys answered, listening -------------------------------
 mkdir -p "$tmp/small" "$tmp/train"
@@ -450,7 +480,7 @@ in_range "$worst" 0 150 "key to screen through tmux while training (ms)"
 # pause, listen, resume, stop, use
 keys p
 expect_screen "(paused)" "p pauses"
-sleep 0.3
+sleep 0.2
 lp=$(T capture-pane -p -t t | sed -n 's/^ loss    \([0-9.]*\).*/\1/p' | head -1)
 sleep 0.7
 lq=$(T capture-pane -p -t t | sed -n 's/^ loss    \([0-9.]*\).*/\1/p' | head -1)

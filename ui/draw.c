@@ -104,10 +104,50 @@ static bool is_roll13(const Studio *s)
            (s->model.enc.kind == ENC_ROLL13 || s->model.enc.kind == ENC_ROLL13_ONSET);
 }
 
+/* Lowest and highest pitch of the melody (and what record mode has);
+ * false when there are no notes. */
+static bool notes_range(const Studio *s, int *lo, int *hi)
+{
+    const SongState *c = &s->song.cur;
+    *lo = 128;
+    *hi = -1;
+    for (int32_t i = 0; i < c->n_seed; i++) {
+        if (c->seed[i].pitch < *lo)
+            *lo = c->seed[i].pitch;
+        if (c->seed[i].pitch > *hi)
+            *hi = c->seed[i].pitch;
+    }
+    for (int32_t i = 0; i < c->n_gen; i++) {
+        if (c->gen[i].pitch < *lo)
+            *lo = c->gen[i].pitch;
+        if (c->gen[i].pitch > *hi)
+            *hi = c->gen[i].pitch;
+    }
+    for (int32_t i = 0; i < s->rec.n; i++) {
+        if (s->rec.notes[i].pitch < *lo)
+            *lo = s->rec.notes[i].pitch;
+        if (s->rec.notes[i].pitch > *hi)
+            *hi = s->rec.notes[i].pitch;
+    }
+    return *hi >= 0;
+}
+
+/* A roll13 model's 13 rows (C to C) hold every note of the melody.  A seed
+ * typed outside one octave gets the full-range roll, so no note is hidden. */
+static bool roll13_rows(const Studio *s)
+{
+    int lo, hi;
+    if (!is_roll13(s))
+        return false;
+    if (!notes_range(s, &lo, &hi))
+        return true;
+    return lo / 12 * 12 + 12 >= hi;
+}
+
 int draw_roll_rows(const Studio *s)
 {
     int rows = s->h - 2 - panel_h(s) - 2;
-    if (is_roll13(s) && rows > 13)
+    if (roll13_rows(s) && rows > 13)
         rows = 13;
     return rows < 1 ? 1 : rows;
 }
@@ -139,27 +179,10 @@ void draw_follow(Studio *s, double step)
 /* The highest pitch on the roll. */
 static int roll_top(Studio *s, int rows)
 {
-    int lo = 128, hi = -1, top;
+    int lo, hi, top;
     const SongState *c = &s->song.cur;
-    for (int32_t i = 0; i < c->n_seed; i++) {
-        if (c->seed[i].pitch < lo)
-            lo = c->seed[i].pitch;
-        if (c->seed[i].pitch > hi)
-            hi = c->seed[i].pitch;
-    }
-    for (int32_t i = 0; i < c->n_gen; i++) {
-        if (c->gen[i].pitch < lo)
-            lo = c->gen[i].pitch;
-        if (c->gen[i].pitch > hi)
-            hi = c->gen[i].pitch;
-    }
-    for (int32_t i = 0; i < s->rec.n; i++) {
-        if (s->rec.notes[i].pitch < lo)
-            lo = s->rec.notes[i].pitch;
-        if (s->rec.notes[i].pitch > hi)
-            hi = s->rec.notes[i].pitch;
-    }
-    if (is_roll13(s)) {
+    notes_range(s, &lo, &hi);
+    if (roll13_rows(s)) {
         /* 13 rows, C to C: the octave that holds the most notes. */
         int best = 60, best_n = -1;
         for (int base = 0; base <= 115; base += 12) {
@@ -272,7 +295,7 @@ static void draw_header(Studio *s)
         snd_state_text(&s->snd, snd, sizeof snd);
     else
         snprintf(snd, sizeof snd, "no audio");
-    snprintf(right, sizeof right, "%s  %s ", tr, snd);
+    snprintf(right, sizeof right, "%.60s  %.100s ", tr, snd);
     if (s->so.top_k)
         snprintf(k, sizeof k, "k %d", s->so.top_k);
     else
@@ -380,12 +403,10 @@ static void draw_roll(Studio *s)
     int32_t cursor = s->song.cur.cursor, ph = (int32_t)floor(s->playhead);
     Cell *cells;
     const SongState *c = &s->song.cur;
-    double dummy;
     if (cols < 1)
         return;
     if (s->song.den == 8 && s->song.num % 3 == 0 && s->song.num > 3)
         beat = 6;
-    (void)dummy;
     if (!(cells = calloc((size_t)rows * (size_t)cols, sizeof *cells)))
         return;
     top = roll_top(s, rows);

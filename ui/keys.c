@@ -171,7 +171,7 @@ static const KeysHelp studio_help[] = {
     {"x", "discard the generated notes", NULL},
     {"c", "continuous: keep generating a bar ahead of the playhead", NULL},
     {"[ ]  - +", "temperature down / up (bars not yet played are sampled again)", NULL},
-    {"{ }", "top-k down / up (off = all choices)", NULL},
+    {"{ }", "top-k: fewer / more of the likeliest choices (at the top: off, all)", NULL},
     {"( )", "top-p down / up (1 = off)", NULL},
     {"#", "new random seed", NULL},
     {"Space", "play / stop (from the cursor)", "Listening"},

@@ -171,6 +171,15 @@ static void player_meter(Studio *s)
     player_set_song(s->snd.p, &meta, &err);
     player_add_part(s->snd.p, s->snd.program, &part, &err);   /* 0: the melody */
     player_add_part(s->snd.p, 0, &part, &err);                /* 1: the record guard */
+    {
+        /* Give each part its event list now: player.c sorts a part's list
+         * with qsort, which must not see the NULL of a part never set
+         * (UBSan); later empty lists are then never NULL.  Not playing: silent. */
+        Note one = {0, 1, 60, 1};
+        player_set_notes(s->snd.p, 0, &one, 1, &err);
+        player_set_notes(s->snd.p, 1, &one, 1, &err);
+        player_set_notes(s->snd.p, 1, NULL, 0, &err);
+    }
     player_set_bpm(s->snd.p, s->song.bpm);
     tune_free(&meta);
     s->player_num = s->song.num;
@@ -636,7 +645,9 @@ static void load_settings(Studio *s)
             s->song.den = b;
         }
     }
-    if (!s->sf_opt[0] && (v = settings_get(&s->settings, "soundfont")) != NULL && *v) {
+    /* --soundfont, then $REEL_SOUNDFONT (soundfont.h), then the last one used */
+    if (!s->sf_opt[0] && !(getenv("REEL_SOUNDFONT") && *getenv("REEL_SOUNDFONT")) &&
+        (v = settings_get(&s->settings, "soundfont")) != NULL && *v) {
         struct stat st;
         if (stat(v, &st) == 0)
             snprintf(s->sf_opt, sizeof s->sf_opt, "%s", v);
@@ -954,21 +965,24 @@ static void prompt_key_in(Studio *s, int ch)
 
 /* ---- keys --------------------------------------------------------------------------- */
 
-static const int topk_steps[] = {0, 1, 2, 3, 4, 5, 8, 10, 12, 16, 20, 30, 40, 60, 100};
+/* Top-k from fewest choices to all of them (0: off, the top of the ladder). */
+static const int topk_steps[] = {1, 2, 3, 4, 5, 8, 10, 12, 16, 20, 30, 40, 60, 100, 0};
 
+/* The next top-k up (more choices) or down (fewer); a value set with :topk
+ * between two steps goes to the neighbour on that side. */
 static void step_topk(Studio *s, int dir)
 {
-    int n = (int)(sizeof topk_steps / sizeof topk_steps[0]), i = 0;
-    while (i < n - 1 && topk_steps[i] < s->so.top_k)
-        i++;
-    if (topk_steps[i] != s->so.top_k && dir < 0)
-        ;
-    else
-        i += dir;
-    if (i < 0)
-        i = 0;
-    if (i >= n)
-        i = n - 1;
+    int n = (int)(sizeof topk_steps / sizeof topk_steps[0]), i;
+    long k = s->so.top_k > 0 ? s->so.top_k : 1L << 30;
+#define RANK(j) (topk_steps[j] > 0 ? (long)topk_steps[j] : 1L << 30)
+    if (dir > 0) {
+        for (i = 0; i < n - 1 && RANK(i) <= k; i++)
+            ;
+    } else {
+        for (i = n - 1; i > 0 && RANK(i) >= k; i--)
+            ;
+    }
+#undef RANK
     s->so.top_k = topk_steps[i];
 }
 

@@ -100,6 +100,8 @@ typedef struct {
     bool out_custom;              /* the model file was typed (not derived from the corpus) */
     TrainerPhase shown_phase;     /* the phase last reported on the status line */
     double epoch_said;            /* when an epoch was last reported */
+    bool shown_waiting;           /* the training thread was shown paused */
+    bool form;                    /* the settings form is shown (after a run: arrows bring it) */
 } TrainHist;
 
 /* A WAV export running in its own thread (files.c). */

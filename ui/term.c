@@ -7,7 +7,8 @@
  * handler that does only async-signal-safe things: the termios saved at
  * start, the escape strings that end curses' modes (taken from terminfo at
  * start), then the signal again with its default action, so the exit
- * status says what happened.
+ * status says what happened.  The same restore runs at exit() and, in the
+ * sanitizer build, when a sanitizer ends the process after a report.
  *
  * While curses runs, a stderr that is the same terminal is pointed at a
  * log file ($XDG_STATE_HOME/reel/studio.log), so nothing a library might
@@ -71,8 +72,11 @@ static void on_winch(int sig)
     errno = e;
 }
 
-static void on_crash(int sig)
+/* The terminal as it was, with async-signal-safe calls only. */
+static void restore_raw(void)
 {
+    if (!curses_on)
+        return;
     if (have_tio)
         tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
     if (exit_len) {
@@ -81,9 +85,23 @@ static void on_crash(int sig)
     }
     if (saved_stderr >= 0)
         dup2(saved_stderr, STDERR_FILENO);
+}
+
+static void on_crash(int sig)
+{
+    restore_raw();
     signal(sig, SIG_DFL);
     raise(sig);
 }
+
+/* exit() from somewhere that is not the quit path (a library), and the
+ * sanitizers' reports (they end the process with _exit, not a signal). */
+static void on_exit_path(void)
+{
+    restore_raw();
+}
+
+extern void __sanitizer_set_death_callback(void (*callback)(void)) __attribute__((weak));
 
 static void add_cap(const char *name)
 {
@@ -178,6 +196,15 @@ bool term_open(int wake_fd, char *err, size_t size)
     sa.sa_handler = on_crash;
     for (size_t i = 0; i < sizeof crash / sizeof crash[0]; i++)
         sigaction(crash[i], &sa, NULL);
+    {
+        static bool registered;
+        if (!registered) {
+            atexit(on_exit_path);
+            if (__sanitizer_set_death_callback)
+                __sanitizer_set_death_callback(on_exit_path);
+            registered = true;
+        }
+    }
     return true;
 }
 

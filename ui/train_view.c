@@ -105,6 +105,7 @@ void tv_init(Studio *s)
     const char *v;
     TrainerConfig *c = &s->tcfg;
     memset(&s->th, 0, sizeof s->th);
+    s->th.form = true;
     trainer_config_defaults(c);
     if (s->corpus_dir[0]) {
         snprintf(c->corpus, sizeof c->corpus, "%s", s->corpus_dir);
@@ -527,6 +528,16 @@ bool tv_poll(Studio *s)
     }
     if (ph == TR_LOADING)
         changed = true;
+    {
+        bool w;
+        pthread_mutex_lock(&s->tr.mu);
+        w = s->tr.waiting;
+        pthread_mutex_unlock(&s->tr.mu);
+        if (w != s->th.shown_waiting) {
+            s->th.shown_waiting = w;
+            changed = true;
+        }
+    }
     serve_requests(s);
     return changed;
 }
@@ -540,19 +551,26 @@ void tv_action(Studio *s, Action a)
     ReelError err;
     switch (a) {
     case ACT_T_UP:
-        if (!active && s->th.field > 0)
+        if (!active && s->th.form && s->th.field > 0)
             s->th.field--;
+        s->th.form = !active;
         break;
     case ACT_T_DOWN:
-        if (!active && s->th.field < F_COUNT - 1)
+        if (!active && s->th.form && s->th.field < F_COUNT - 1)
             s->th.field++;
+        s->th.form = !active;
         break;
     case ACT_T_DEC:
     case ACT_T_INC:
-        if (!active)
+        if (!active && s->th.form)
             field_step(s, s->th.field, a == ACT_T_INC ? 1 : -1);
+        s->th.form = !active;
         break;
     case ACT_T_EDIT:
+        if (!active && !s->th.form) {
+            s->th.form = true;
+            break;
+        }
         if (!active) {
             char v[4200];
             bool paths = s->th.field == F_CORPUS || s->th.field == F_OUT;
@@ -591,6 +609,7 @@ void tv_action(Studio *s, Action a)
             s->tcfg.resume = true; /* s after x goes on where it stopped */
         hist_reset(&s->th);
         s->th.shown_phase = TR_IDLE;
+        s->th.form = false;
         if (trainer_start(&s->tr, &s->tcfg, s->wake[1], &err))
             studio_status(s, 2, "%s", err.msg);
         else
@@ -770,7 +789,7 @@ void tv_draw(Studio *s)
     size_t params;
     int resumed;
     double paused_total;
-    bool paused;
+    bool paused, waiting;
     pthread_mutex_lock(&t->mu);
     ph = t->phase;
     files_done = t->files_done;
@@ -782,6 +801,7 @@ void tv_draw(Studio *s)
     params = t->n_params;
     resumed = t->resumed_epoch;
     paused = t->paused;
+    waiting = t->waiting;
     paused_total = t->paused_total + (t->paused ? studio_now() - t->paused_since : 0);
     pthread_mutex_unlock(&t->mu);
 
@@ -790,13 +810,14 @@ void tv_draw(Studio *s)
     {
         static const char *const names[] = {"not started", "loading the corpus", "running", "done",
                                             "stopped", "failed"};
-        snprintf(line, sizeof line, " Training  %s%s", names[ph], paused ? " (paused)" : "");
+        snprintf(line, sizeof line, " Training  %s%s", names[ph],
+                 waiting ? " (paused)" : paused ? " (pausing after this batch)" : "");
         attrset(A_BOLD | (ph == TR_FAILED ? pair(s, C_ERROR) : ph == TR_RUNNING ? pair(s, C_OK) : 0));
         put(1, 0, w, line);
         attrset(A_NORMAL);
     }
     y = 2;
-    if (ph == TR_IDLE || (ph == TR_FAILED && !h->have_last)) {
+    if (ph == TR_IDLE || (ph == TR_FAILED && !h->have_last) || (h->form && !trainer_active(t))) {
         draw_form(s, y, s->h - 2 - y);
         if (ph == TR_FAILED) {
             pthread_mutex_lock(&t->mu);

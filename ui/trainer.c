@@ -106,10 +106,17 @@ static void on_train_event(void *user, const TrainEvent *ev)
     if (t->w - t->r > TRAINER_RING)
         t->r = t->w - TRAINER_RING;
     serve_weights(t, ev);
+    if (t->paused && !atomic_load(&t->stop)) {
+        t->waiting = true;
+        pthread_mutex_unlock(&t->mu);
+        wake(t);
+        pthread_mutex_lock(&t->mu);
+    }
     while (t->paused && !atomic_load(&t->stop)) {
         serve_weights(t, ev);
         pthread_cond_wait(&t->cv, &t->mu);
     }
+    t->waiting = false;
     serve_weights(t, ev);
     pthread_mutex_unlock(&t->mu);
     wake_now = ev->kind != TRAIN_EV_BATCH || now - t->last_wake >= WAKE_BATCH_SEC;

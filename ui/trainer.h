@@ -73,7 +73,8 @@ typedef struct {
     pthread_cond_t cv;
     /* ---- under mu ---- */
     TrainerPhase phase;
-    bool paused;
+    bool paused;           /* asked to pause */
+    bool waiting;          /* the thread is waiting (paused at a batch boundary) */
     double paused_total;   /* seconds spent paused in this run */
     double paused_since;
     char msg[512];         /* why it failed; what it finished with */
