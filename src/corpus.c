@@ -373,6 +373,24 @@ ReelStatus corpus_load(Corpus *c, const char *const *paths, int n_paths, const C
                      c->files_seen, c->files_seen == 1 ? "" : "s", (long)c->n_skips);
 }
 
+bool corpus_relocate(const char *recorded, char *out, size_t len)
+{
+    struct stat st;
+    const char *root = getenv("REEL_CORPUS"), *tail = NULL;
+    snprintf(out, len, "%s", recorded);
+    if (stat(recorded, &st) == 0)
+        return true;
+    for (const char *p = strstr(recorded, "corpus/"); p; p = strstr(p + 1, "corpus/"))
+        tail = p + 7;
+    if (!root || !*root || !tail || !*tail)
+        return false;
+    snprintf(out, len, "%s/%s", root, tail);
+    if (stat(out, &st) == 0)
+        return true;
+    snprintf(out, len, "%s", recorded);
+    return false;
+}
+
 /* ---- figures -------------------------------------------------------------- */
 
 ReelStatus corpus_vocab(const Corpus *c, const EncOpts *o, Vocab **out, ReelError *err)

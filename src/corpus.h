@@ -56,6 +56,12 @@ ReelStatus corpus_load(Corpus *c, const char *const *paths, int n_paths, const C
  * recording a skip when it gives no tune. */
 void corpus_load_file(Corpus *c, const char *path, const CorpusOpts *opts);
 
+/* A corpus path recorded in a model (e.g. "../shared/corpus/pop909/midi")
+ * that does not exist here: the same folder under $REEL_CORPUS (the part
+ * after the last "corpus/"), when that exists.  Writes the path to use into
+ * out (the recorded one when nothing better is found); true when it exists. */
+bool corpus_relocate(const char *recorded, char *out, size_t len);
+
 /* ---- figures for the report ---------------------------------------- */
 
 #define CORPUS_MAX_SIGS 16

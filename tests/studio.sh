@@ -186,12 +186,12 @@ keys C-r
 expect_screen "redone" "Ctrl-R redoes it"
 keys u
 expect_screen "new notes" "and u again"
-# help (in a taller window, to see all of it)
-T resize-window -t t -x 100 -y 50
+# help (in a taller window, to see all of it; it scrolls in smaller ones)
+T resize-window -t t -x 120 -y 64
 sleep 0.2
 keys '?'
 expect_screen "Keys: studio" "? opens the help"
-expect_screen "Ctrl-C quits at once" "the whole help fits at 100x50"
+expect_screen "Ctrl-C quits at once" "the whole help fits at 120x64"
 pane
 for k in "g Enter" "Space" "Backspace" "record" "temperature" "top-k" "top-p" "keep" "discard" \
          "continuous" "loop" "save" "open"; do

@@ -22,9 +22,12 @@ static bool exists(const char *p)
     return stat(p, &st) == 0;
 }
 
-/* The paths of a corpus description into a list (owned by buf). */
+/* The paths of a corpus description into a list (owned by buf, or by the
+ * static relocation slots: folders recorded on another machine are looked
+ * for under $REEL_CORPUS). */
 static int split_paths(char *buf, const char **paths, int max)
 {
+    static char moved[16][1024];
     char *part = strstr(buf, " (part ");
     int n = 0;
     if (part)
@@ -34,9 +37,11 @@ static int split_paths(char *buf, const char **paths, int max)
         return 1;
     }
     char *save = NULL;
-    for (char *tok = strtok_r(buf, " ", &save); tok && n < max; tok = strtok_r(NULL, " ", &save))
-        if (exists(tok))
-            paths[n++] = tok;
+    for (char *tok = strtok_r(buf, " ", &save); tok && n < max && n < 16;
+         tok = strtok_r(NULL, " ", &save)) {
+        if (corpus_relocate(tok, moved[n], sizeof moved[n]))
+            paths[n] = moved[n], n++;
+    }
     return n;
 }
 

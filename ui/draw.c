@@ -832,46 +832,84 @@ static void draw_footer(Studio *s)
 
 /* ---- help ------------------------------------------------------------------------- */
 
+/* One line of the help overlay: a section title, or keys and a piece of
+ * their description (descriptions wrap; keys too long for their column get
+ * a line of their own). */
+typedef struct {
+    const char *section;
+    const char *keys;     /* NULL on continuation lines */
+    const char *what;     /* start of this line's piece */
+    int what_len;
+} HelpLine;
+
+/* The help's lines for a width; returns how many (at most max). */
+static int help_lines(const KeysHelp *kh, int n, int kw, int dw, HelpLine *out, int max)
+{
+    int k = 0;
+    for (int i = 0; i < n && k < max; i++) {
+        const char *w = kh[i].what;
+        bool first = true;
+        if (kh[i].section && k < max)
+            out[k++] = (HelpLine){kh[i].section, NULL, NULL, 0};
+        if ((int)strlen(kh[i].keys) > kw && k < max) {
+            out[k++] = (HelpLine){NULL, kh[i].keys, "", 0};
+            first = false;
+        }
+        do {
+            int len = (int)strlen(w);
+            if (len > dw) {
+                len = dw;
+                while (len > dw / 2 && w[len] != ' ')
+                    len--;
+            }
+            if (k < max)
+                out[k++] = (HelpLine){NULL, first ? kh[i].keys : NULL, w, len};
+            first = false;
+            w += len;
+            while (*w == ' ')
+                w++;
+        } while (*w);
+    }
+    return k;
+}
+
 static void draw_help(Studio *s)
 {
-    int n = 0, bw = s->w - 4 > 100 ? 100 : s->w - 4, bh = s->h - 2, x0 = (s->w - bw) / 2, y0 = 1;
+    int n = 0, bw = s->w - 2 > 100 ? 100 : s->w - 2, bh = s->h - 2, x0 = (s->w - bw) / 2, y0 = 1;
     const KeysHelp *kh = keys_help(s->view == VIEW_TRAIN ? KEYS_TRAIN : KEYS_STUDIO, &n);
-    int line = 0, shown = 0;
+    int kw = bw >= 90 ? 24 : 16, dw = bw - kw - 5, nl, shown = 0;
+    HelpLine lines[256];
     char buf[400];
     attrset(A_NORMAL);
     erase();
-    for (int y = y0; y < y0 + bh; y++)
-        fill(y, x0, bw);
     attrset(pair(s, C_HEADER) | A_BOLD | (s->colors ? 0 : A_REVERSE));
     fill(y0, x0, bw);
     put(y0, x0 + 1, bw - 2, s->view == VIEW_TRAIN ? " Keys: training view" : " Keys: studio");
     put(y0, x0 + bw - 28 > x0 ? x0 + bw - 28 : x0, 27, "Up/Dn scroll, any key closes");
     attrset(A_NORMAL);
-    for (int i = 0; i < n; i++) {
-        int y;
-        if (kh[i].section) {
-            if (line >= s->help_scroll && shown < bh - 2) {
-                y = y0 + 1 + shown++;
-                attrset(A_BOLD | pair(s, C_SEED));
-                put(y, x0 + 1, bw - 2, kh[i].section);
-                attrset(A_NORMAL);
-            }
-            line++;
-        }
-        if (line >= s->help_scroll && shown < bh - 2) {
-            int kw = 24;
-            y = y0 + 1 + shown++;
-            attrset(A_BOLD);
-            snprintf(buf, sizeof buf, "  %-*s", kw, kh[i].keys);
-            put(y, x0 + 1, kw + 2, buf);
+    nl = help_lines(kh, n, kw, dw > 10 ? dw : 10, lines, 256);
+    if (s->help_scroll > nl - (bh - 2))
+        s->help_scroll = nl - (bh - 2) > 0 ? nl - (bh - 2) : 0;
+    for (int i = s->help_scroll; i < nl && shown < bh - 2; i++) {
+        int y = y0 + 1 + shown++;
+        if (lines[i].section) {
+            attrset(A_BOLD | pair(s, C_SEED));
+            put(y, x0 + 1, bw - 2, lines[i].section);
             attrset(A_NORMAL);
-            put(y, x0 + kw + 4, bw - kw - 5, kh[i].what);
+            continue;
         }
-        line++;
+        if (lines[i].keys) {
+            attrset(A_BOLD);
+            snprintf(buf, sizeof buf, "  %s", lines[i].keys);
+            put(y, x0 + 1, (int)strlen(lines[i].keys) > kw ? bw - 2 : kw + 2, buf);
+            attrset(A_NORMAL);
+        }
+        snprintf(buf, sizeof buf, "%.*s", lines[i].what_len, lines[i].what);
+        put(y, x0 + kw + 4, dw, buf);
     }
     attrset(pair(s, C_DIM));
-    if (shown >= bh - 2)
-        put(y0 + bh - 1, x0 + 1, bw - 2, "  more below: Down");
+    if (s->help_scroll + bh - 2 < nl)
+        put(y0 + bh - 1, x0 + 1, bw - 2, "  more below: Down, PgDn");
     attrset(A_NORMAL);
 }
 

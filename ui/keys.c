@@ -157,8 +157,8 @@ static const KeysHelp studio_help[] = {
     {"Up Down", "note value longer / shorter (1/16 ... 1/1)", NULL},
     {"1 2 4 8 6", "command mode: whole, half, quarter, eighth, sixteenth", NULL},
     {". '", "dotted value on / off (' in piano mode too)", NULL},
-    {"r", "record: one bar of count-in, then play in time with the metronome;", NULL},
-    {"", "  notes are quantized to the grid (:quantize); a ends a note; Space, Esc or R stops", NULL},
+    {"r", "record: one bar of count-in, then play in time with the metronome; notes are "
+          "quantized to the grid (:quantize 16|8|4); a ends a note; Space, Esc or R stops", NULL},
     {"Left Right", "cursor one step; Shift+Left/Right one bar; Home End", "Editing"},
     {"Backspace u", "undo (the last note typed, or any edit)", NULL},
     {"Ctrl-R", "redo", NULL},
@@ -180,8 +180,9 @@ static const KeysHelp studio_help[] = {
     {"p", "instrument (GM program: number or name)", NULL},
     {"s", "save: .mid, .abc or .wav, by the name you type", "Files"},
     {"o", "open: a model (.reel), or a MIDI/ABC file as the seed", NULL},
-    {":", "command: tempo N, meter 6/8, bars N, seed N, temp X, topk N, topp X,", NULL},
-    {"", "  notes D4/8 F#4/8 ..., program violin, quantize 8, seedbars N, clear", NULL},
+    {":", "command: tempo N, meter 6/8, bars N, seed N (or random), temp X, topk N, topp X, "
+          "notes D4/8 F#4/8 ... (a seed as text), program violin, soundfont FILE, gain X, "
+          "quantize 8, seedbars N, octave N, open FILE, save FILE, model FILE, clear, quit", NULL},
     {"t", "training view", "Other"},
     {"? F1", "this help", NULL},
     {"Ctrl-L", "redraw the screen", NULL},

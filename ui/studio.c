@@ -1287,8 +1287,8 @@ static void handle_key(Studio *s, int ch)
             s->help = false;
         if (s->help_scroll < 0)
             s->help_scroll = 0;
-        if (s->help_scroll > n)
-            s->help_scroll = n;
+        if (s->help_scroll > 4 * n)
+            s->help_scroll = 4 * n; /* draw_help keeps it within the lines */
         s->dirty = DIRTY_ALL;
         return;
     }
@@ -1574,7 +1574,7 @@ static void studio_usage(FILE *f)
         "options:\n"
         "  -m, --model FILE      the model to play with (default: the last one used, else\n"
         "                        %s from the shared models folder)\n"
-        "  --soundfont FILE      the soundfont (default: the last one used, $REEL_SOUNDFONT,\n"
+        "  --soundfont FILE      the soundfont (default: $REEL_SOUNDFONT, the last one used,\n"
         "                        soundfonts/, the system's GM soundfont)\n"
         "  --corpus DIR          MIDI/ABC files the training view trains on\n"
         "  --ascii               no Unicode block or braille glyphs\n"
@@ -1584,8 +1584,12 @@ static void studio_usage(FILE *f)
         "choices) are kept in $XDG_CONFIG_HOME/reel/studio.conf.  Without an audio\n"
         "device the studio runs silent and says \"no audio output\"; saving WAV works.\n"
         "\n"
+        "environment: REEL_SOUNDFONT (see reel play --help); REEL_STUDIO_STATS=FILE writes\n"
+        "figures at exit (key-to-screen times, frames drawn, audio callbacks, where the\n"
+        "last play started) for tests and benchmarks.\n"
+        "\n"
         "Exit status: 0 after q, 1 when the studio cannot start (no terminal), 2 bad usage,\n"
-        "130 after Ctrl-C.\n",
+        "130 after Ctrl-C (or when the terminal goes away).\n",
         DEFAULT_MODEL);
 }
 

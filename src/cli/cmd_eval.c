@@ -158,8 +158,13 @@ static void corpus_from_model(Eval *x)
         *p = '\0';
     }
     for (p = strtok_r(x->corpus_buf, " ", &save); p && x->n_corpus < EVAL_MAX_CORPUS;
-         p = strtok_r(NULL, " ", &save))
-        x->corpus_paths[x->n_corpus++] = p;
+         p = strtok_r(NULL, " ", &save)) {
+        /* Recorded on another machine: look under $REEL_CORPUS. */
+        static char moved[EVAL_MAX_CORPUS][1024];
+        corpus_relocate(p, moved[x->n_corpus], sizeof moved[x->n_corpus]);
+        x->corpus_paths[x->n_corpus] = moved[x->n_corpus];
+        x->n_corpus++;
+    }
 }
 
 static int load_corpus(Eval *x)
