@@ -14,7 +14,11 @@ IDLE_SEC=${IDLE_SEC:-10}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/reel-bench-studio-XXXXXX")
 sock="$tmp/tmux.sock"
 T() { tmux -S "$sock" "$@"; }
-trap 'T kill-server 2>/dev/null; rm -rf "$tmp"' EXIT
+# the studio ends when its terminal goes; give it a moment to write its files
+cleanup() { T kill-server 2>/dev/null; sleep 0.5; rm -rf "$tmp"; }
+trap cleanup EXIT
+# a signal (or a closed pipe: `| head`) must not leave tmux and the studio running
+trap 'cleanup; trap - EXIT; exit 1' INT TERM HUP PIPE
 now_ms() { date +%s%3N; }
 hz=$(getconf CLK_TCK)
 mkdir -p "$tmp/cfg/alsa" "$tmp/cfg/reel" "$tmp/small" "$tmp/home"

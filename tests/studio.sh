@@ -33,9 +33,11 @@ checks=0
 T() { tmux -S "$sock" "$@"; }
 cleanup() {
     T kill-server 2>/dev/null
+    sleep 0.5   # the studio ends when its terminal goes: let it write its files first
     rm -rf "$tmp"
 }
 trap cleanup EXIT
+trap 'cleanup; trap - EXIT; exit 1' INT TERM HUP PIPE
 
 ok() { checks=$((checks + 1)); }
 fail() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $*"; }

@@ -102,6 +102,7 @@ typedef struct {
     double epoch_said;            /* when an epoch was last reported */
     bool shown_waiting;           /* the training thread was shown paused */
     bool form;                    /* the settings form is shown (after a run: arrows bring it) */
+    char corpus_default[4096];    /* the corpus the form started with (not saved unless changed) */
 } TrainHist;
 
 /* A WAV export running in its own thread (files.c). */

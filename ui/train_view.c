@@ -118,6 +118,7 @@ void tv_init(Studio *s)
         if (stat(try_, &sb) == 0)
             snprintf(c->corpus, sizeof c->corpus, "%.4000s", try_);
     }
+    snprintf(s->th.corpus_default, sizeof s->th.corpus_default, "%s", c->corpus);
     if ((v = settings_get(st, "train_encoding")) != NULL && enc_parse(v) != ENC_COUNT)
         c->enc = enc_parse(v);
     c->hidden = (int)settings_num(st, "train_hidden", 1, 8192, c->hidden);
@@ -138,8 +139,10 @@ void tv_save_settings(Studio *s)
 {
     Settings *st = &s->settings;
     TrainerConfig *c = &s->tcfg;
-    if (c->corpus[0] && strcmp(c->corpus, s->corpus_dir))
-        settings_set(st, "corpus", c->corpus);
+    if (c->corpus[0] && strcmp(c->corpus, s->th.corpus_default)) {
+        char abs[4096];
+        settings_set(st, "corpus", realpath(c->corpus, abs) ? abs : c->corpus);
+    }
     settings_set(st, "train_encoding", enc_name(c->enc));
     settings_set_num(st, "train_hidden", c->hidden);
     settings_set_num(st, "train_layers", c->layers);
