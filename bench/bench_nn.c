@@ -23,10 +23,11 @@
  * measured by re-executing this program with --ours (our figures only) and
  * that variable set: OpenBLAS picks its kernels when it loads.
  *
- * Generation is timed twice: on the float weights (net_step's default) and
- * on an fp16 copy of them (net_half_build, what reel generate uses unless
- * --precise), each against the generation target.  --gen times only that,
- * one thread, BENCH_NN_GEN_RUNS times (default 3), keeping the best.
+ * Generation is timed three times: on the float weights (what --precise
+ * reads), on an fp16 copy of them (net_half_build) and on an int8 copy
+ * (net_q8_build, what reel generate reads by default on a CPU with AVX-512
+ * VNNI), each against the generation target.  --gen times only that, one
+ * thread, BENCH_NN_GEN_RUNS times (default 3), keeping the best.
  *
  * Also printed: reel's packed-weights kernel against OpenBLAS for the
  * per-step products (blas_set_packed_native), and seconds per epoch of
@@ -235,20 +236,24 @@ static double sgemm_rate(void)
 }
 
 typedef struct {
-    double train_ts, gen_us, gen_half_us, gflops, mac_per_step;
+    double train_ts, gen_us, gen_half_us, gen_q8_us, gflops, mac_per_step;
 } OurFigures;
 
-/* Generation step time on the fp16 copy of the weights. */
-static double gen_half_us(Ours *o)
+/* Generation step time on a copy of the weights: NET_W_F16 or NET_W_I8. */
+static double gen_copy_us(Ours *o, NetWeights w)
 {
     ReelError e;
     double us;
-    if (net_half_build(o->net, &e))
-        die("net_half_build", e.msg);
+    if ((w == NET_W_F16 ? net_half_build(o->net, &e) : net_q8_build(o->net, &e)) ||
+        net_state_prepare(o->net, o->st, &e))
+        die("copying the weights", e.msg);
+    net_state_set_weights(o->st, w);
     o->k = 0;
     net_state_reset(o->st);
     us = best_seconds_per_step(ours_gen_step, o, gen_round_secs, 50, 50) * 1e6;
+    net_state_set_weights(o->st, NET_W_FAST);
     net_half_drop(o->net);
+    net_q8_drop(o->net);
     return us;
 }
 
@@ -264,7 +269,8 @@ static OurFigures measure_ours(const Config *cf, int threads)
     f.gflops = 2.0 * f.mac_per_step * f.train_ts * 1e-9;
     o.k = 0;
     f.gen_us = best_seconds_per_step(ours_gen_step, &o, gen_round_secs, 50, 50) * 1e6;
-    f.gen_half_us = gen_half_us(&o);
+    f.gen_half_us = gen_copy_us(&o, NET_W_F16);
+    f.gen_q8_us = blas_q8_level() ? gen_copy_us(&o, NET_W_I8) : NAN;
     ours_free(&o);
     return f;
 }
@@ -289,7 +295,7 @@ static int rss_child(void)
 static int gen_child(void)
 {
     int runs = getenv("BENCH_NN_GEN_RUNS") ? atoi(getenv("BENCH_NN_GEN_RUNS")) : 3;
-    double f32[2] = {INFINITY, INFINITY}, f16[2] = {INFINITY, INFINITY};
+    double f32[2] = {INFINITY, INFINITY}, f16[2] = {INFINITY, INFINITY}, i8[2] = {INFINITY, INFINITY};
     blas_set_threads(1);
     printf("bench_nn --gen: generation step (net_step, batch 1, head included), 1 thread,\n"
            "  best of %d runs; half kernel level %d (2 AVX-512, 1 AVX2+F16C, 0 C)\n",
@@ -297,11 +303,13 @@ static int gen_child(void)
     for (int r = 0; r < (runs < 1 ? 1 : runs); r++)
         for (int ci = 0; ci < 2; ci++) {
             Ours o;
-            double a, b;
+            double a, b, q;
             ours_setup(&o, &CONFIGS[ci]);
             a = best_seconds_per_step(ours_gen_step, &o, gen_round_secs, 50, 50) * 1e6;
-            b = gen_half_us(&o);
+            b = gen_copy_us(&o, NET_W_F16);
+            q = blas_q8_level() ? gen_copy_us(&o, NET_W_I8) : INFINITY;
             ours_free(&o);
+            i8[ci] = q < i8[ci] ? q : i8[ci];
             f32[ci] = a < f32[ci] ? a : f32[ci];
             f16[ci] = b < f16[ci] ? b : f16[ci];
         }
@@ -310,8 +318,11 @@ static int gen_child(void)
         printf("  (%s) %d-in multi-hot, %dx%d, target <= %.0f us\n", cf->name, cf->n_in, cf->layers,
                cf->hidden, cf->gen_target_us);
         printf("    float weights          %7.1f us  %s\n", f32[ci], verdict(f32[ci] <= cf->gen_target_us));
-        printf("    fp16 weights (default) %7.1f us  %s  (%.2fx the float step)\n", f16[ci],
+        printf("    fp16 weights           %7.1f us  %s  (%.2fx the float step)\n", f16[ci],
                verdict(f16[ci] <= cf->gen_target_us), f32[ci] / f16[ci]);
+        if (isfinite(i8[ci]))
+            printf("    int8 weights (default) %7.1f us  %s  (%.2fx the float step)\n", i8[ci],
+                   verdict(i8[ci] <= cf->gen_target_us), f32[ci] / i8[ci]);
     }
     return 0;
 }
@@ -563,6 +574,7 @@ int main(int argc, char **argv)
                 bo->gflops = best_max(bo->gflops, o.gflops);
                 bo->gen_us = best_min(bo->gen_us, o.gen_us);
                 bo->gen_half_us = best_min(bo->gen_half_us, o.gen_half_us);
+                bo->gen_q8_us = best_min(bo->gen_q8_us, o.gen_q8_us);
                 bt->train_ts = best_max(bt->train_ts, t.train_ts);
                 bt->gen_us = best_min(bt->gen_us, t.gen_us);
             }
@@ -633,6 +645,10 @@ int main(int argc, char **argv)
             printf("    generation step, fp16 weights %7.1f us %9s %7.2fx   <= %.0f us  %s\n",
                    o->gen_half_us, "", t->gen_us / o->gen_half_us, cf->gen_target_us,
                    verdict(o->gen_half_us <= cf->gen_target_us));
+            if (!isnan(o->gen_q8_us))
+                printf("    generation step, int8 weights %7.1f us %9s %7.2fx   <= %.0f us  %s  (reel generate's default)\n",
+                       o->gen_q8_us, "", t->gen_us / o->gen_q8_us, cf->gen_target_us,
+                       verdict(o->gen_q8_us <= cf->gen_target_us));
         }
     }
     if (rss_ours > 0)

@@ -1,6 +1,7 @@
 /* blas.c — see blas.h.  The one file that includes cblas.h. */
 #include "blas.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -478,6 +479,213 @@ void blas_hgemv_t(int m, int n, const uint16_t *A, int lda, const float *x, floa
     }
 #endif
     hgemv_t_c(m, n, A, lda, x, y);
+}
+
+/* ---- int8 weights -------------------------------------------------------- */
+
+#define Q8_GROUP 8 /* column blocks side by side in the packed stream */
+
+static size_t align64(size_t b) { return (b + 63) & ~(size_t)63; }
+
+size_t blas_q8_bytes(int m, int n)
+{
+    size_t m4 = ((size_t)m + 3) & ~(size_t)3, n16 = ((size_t)n + 15) & ~(size_t)15;
+    return align64(m4 * n16) + align64(n16 * sizeof(float)) + align64(n16 * sizeof(int32_t));
+}
+
+/* Where element (i, j) lives in the packed bytes. */
+static size_t q8_index(const BlasQ8 *q, int i, int j)
+{
+    size_t groups = (size_t)q->m4 / 4, jb = (size_t)j / 16, c = (size_t)j % 16;
+    size_t g = (size_t)i / 4, r = (size_t)i % 4;
+    size_t nb = (size_t)q->n16 / 16, full = nb / Q8_GROUP * Q8_GROUP;
+    if (jb < full)
+        return (jb / Q8_GROUP) * groups * 64 * Q8_GROUP + g * 64 * Q8_GROUP + (jb % Q8_GROUP) * 64 +
+               c * 4 + r;
+    return full * groups * 64 + (jb - full) * groups * 64 + g * 64 + c * 4 + r;
+}
+
+int blas_q8_pack(BlasQ8 *q, int m, int n, const float *A, int lda, void *mem)
+{
+    unsigned char *p = mem;
+    q->m = m;
+    q->n = n;
+    q->m4 = (m + 3) & ~3;
+    q->n16 = (n + 15) & ~15;
+    q->q = (int8_t *)p;
+    q->scale = (float *)(void *)(p + align64((size_t)q->m4 * (size_t)q->n16));
+    q->off = (int32_t *)(void *)((unsigned char *)q->scale + align64((size_t)q->n16 * sizeof(float)));
+    memset(q->q, 0, (size_t)q->m4 * (size_t)q->n16);
+    for (int j = 0; j < q->n16; j++) {
+        float mx = 0.0f;
+        int32_t sum = 0;
+        if (j < n)
+            for (int i = 0; i < m; i++) {
+                float a = fabsf(A[(size_t)i * (size_t)lda + (size_t)j]);
+                if (!(a <= FLT_MAX))
+                    return -1;
+                mx = a > mx ? a : mx;
+            }
+        q->scale[j] = mx / 127.0f;
+        if (mx > 0.0f) {
+            float inv = 127.0f / mx;
+            for (int i = 0; i < m; i++) {
+                float v = nearbyintf(A[(size_t)i * (size_t)lda + (size_t)j] * inv);
+                int k = v > 127.0f ? 127 : v < -127.0f ? -127 : (int)v;
+                q->q[q8_index(q, i, j)] = (int8_t)k;
+                sum += k;
+            }
+        }
+        q->off[j] = 128 * sum;
+    }
+    return 0;
+}
+
+size_t blas_q8_work(const BlasQ8 *q)
+{
+    return align64((size_t)q->m4);
+}
+
+/* x into unsigned bytes xq + 128 (the padding rows 128: their weights are 0);
+ * returns sx, 0 when x is all zeros. */
+static float q8_quantize_x(const BlasQ8 *q, const float *x, uint8_t *xq)
+{
+    float mx = 0.0f, inv;
+    for (int i = 0; i < q->m; i++) {
+        float a = fabsf(x[i]);
+        mx = a > mx ? a : mx;
+    }
+    if (!(mx > 0.0f) || !(mx <= FLT_MAX))
+        return mx > 0.0f ? NAN : 0.0f;
+    inv = 127.0f / mx;
+    for (int i = 0; i < q->m; i++)
+        xq[i] = (uint8_t)(128 + (int)nearbyintf(x[i] * inv));
+    for (int i = q->m; i < q->m4; i++)
+        xq[i] = 128;
+    return mx / 127.0f;
+}
+
+static void q8_finish(const BlasQ8 *q, const int32_t *acc, float sx, int j0, int nc, float *y)
+{
+    for (int c = 0; c < nc; c++)
+        y[j0 + c] += q->scale[j0 + c] * sx * (float)(acc[c] - q->off[j0 + c]);
+}
+
+void blas_q8gemv_t_ref(const BlasQ8 *q, const float *x, float *y, void *work)
+{
+    uint8_t *xq = work;
+    float sx = q8_quantize_x(q, x, xq);
+    if (sx == 0.0f)
+        return;
+    if (isnan(sx)) {
+        for (int j = 0; j < q->n; j++)
+            y[j] = NAN;
+        return;
+    }
+    for (int j = 0; j < q->n; j++) {
+        int32_t acc = 0;
+        for (int i = 0; i < q->m4; i++)
+            acc += (int32_t)xq[i] * (int32_t)q->q[q8_index(q, i, j)];
+        q8_finish(q, &acc, sx, j, 1, y);
+    }
+}
+
+#ifdef HAVE_HALF_SIMD
+#define TARGET_VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
+
+TARGET_VNNI static void q8gemv_t_vnni(const BlasQ8 *q, const uint8_t *xq, float sx, float *y)
+{
+    const int groups = q->m4 / 4, nb = q->n16 / 16, full = nb / Q8_GROUP * Q8_GROUP;
+    const int32_t *x32 = (const int32_t *)(const void *)xq;
+    const int8_t *p = q->q;
+    int32_t acc[16 * Q8_GROUP];
+    int jb = 0;
+    for (; jb < full; jb += Q8_GROUP) {
+        __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0,
+                a7 = a0;
+        for (int g = 0; g < groups; g++, p += 64 * Q8_GROUP) {
+            __m512i xb = _mm512_set1_epi32(x32[g]);
+            a0 = _mm512_dpbusd_epi32(a0, xb, _mm512_load_si512((const void *)(p + 0)));
+            a1 = _mm512_dpbusd_epi32(a1, xb, _mm512_load_si512((const void *)(p + 64)));
+            a2 = _mm512_dpbusd_epi32(a2, xb, _mm512_load_si512((const void *)(p + 128)));
+            a3 = _mm512_dpbusd_epi32(a3, xb, _mm512_load_si512((const void *)(p + 192)));
+            a4 = _mm512_dpbusd_epi32(a4, xb, _mm512_load_si512((const void *)(p + 256)));
+            a5 = _mm512_dpbusd_epi32(a5, xb, _mm512_load_si512((const void *)(p + 320)));
+            a6 = _mm512_dpbusd_epi32(a6, xb, _mm512_load_si512((const void *)(p + 384)));
+            a7 = _mm512_dpbusd_epi32(a7, xb, _mm512_load_si512((const void *)(p + 448)));
+        }
+        _mm512_storeu_si512((void *)(acc + 0), a0);
+        _mm512_storeu_si512((void *)(acc + 16), a1);
+        _mm512_storeu_si512((void *)(acc + 32), a2);
+        _mm512_storeu_si512((void *)(acc + 48), a3);
+        _mm512_storeu_si512((void *)(acc + 64), a4);
+        _mm512_storeu_si512((void *)(acc + 80), a5);
+        _mm512_storeu_si512((void *)(acc + 96), a6);
+        _mm512_storeu_si512((void *)(acc + 112), a7);
+        q8_finish(q, acc, sx, jb * 16, q->n - jb * 16 < 16 * Q8_GROUP ? q->n - jb * 16 : 16 * Q8_GROUP, y);
+    }
+    for (; jb < nb; jb++) {
+        /* a block alone: two accumulators over alternate groups */
+        __m512i a0 = _mm512_setzero_si512(), a1 = a0;
+        int g = 0;
+        for (; g + 2 <= groups; g += 2, p += 128) {
+            a0 = _mm512_dpbusd_epi32(a0, _mm512_set1_epi32(x32[g]), _mm512_load_si512((const void *)p));
+            a1 = _mm512_dpbusd_epi32(a1, _mm512_set1_epi32(x32[g + 1]),
+                                     _mm512_load_si512((const void *)(p + 64)));
+        }
+        if (g < groups) {
+            a0 = _mm512_dpbusd_epi32(a0, _mm512_set1_epi32(x32[g]), _mm512_load_si512((const void *)p));
+            p += 64;
+        }
+        _mm512_storeu_si512((void *)acc, _mm512_add_epi32(a0, a1));
+        q8_finish(q, acc, sx, jb * 16, jb * 16 + 16 <= q->n ? 16 : q->n - jb * 16, y);
+    }
+}
+#endif
+
+static int q8_level = -1;
+
+static int q8_cpu_level(void)
+{
+#ifdef HAVE_HALF_SIMD
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni"))
+        return 1;
+#endif
+    return 0;
+}
+
+int blas_q8_level(void)
+{
+    if (q8_level < 0) {
+        const char *e = getenv("REEL_BLAS_Q8_LEVEL");
+        int cpu = q8_cpu_level();
+        q8_level = e && *e == '0' ? 0 : cpu;
+    }
+    return q8_level;
+}
+
+void blas_set_q8_level(int level)
+{
+    int cpu = q8_cpu_level();
+    q8_level = level < 0 ? -1 : level < cpu ? level : cpu;
+}
+
+void blas_q8gemv_t(const BlasQ8 *q, const float *x, float *y, void *work)
+{
+#ifdef HAVE_HALF_SIMD
+    if (blas_q8_level() >= 1) {
+        float sx = q8_quantize_x(q, x, work);
+        if (sx == 0.0f)
+            return;
+        if (!isnan(sx)) {
+            q8gemv_t_vnni(q, work, sx, y);
+            return;
+        }
+    }
+#endif
+    blas_q8gemv_t_ref(q, x, y, work);
 }
 
 void blas_set_threads(int n)

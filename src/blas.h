@@ -97,6 +97,50 @@ void blas_hgemv_t_ref(int m, int n, const uint16_t *A, int lda, const float *x, 
 int blas_half_level(void);
 void blas_set_half_level(int level);
 
+/* ---- int8 weights (generation) -------------------------------------------
+ *
+ * A weight matrix A (m, n) in BLAS_T's orientation (y[j] += sum_i x[i] A[i][j])
+ * as signed bytes with one scale per column: q[i][j] = round(A[i][j] / s[j]),
+ * s[j] = max_i |A[i][j]| / 127.  A product quantizes x the same way with one
+ * scale (sx = max_i |x[i]| / 127, xq[i] = round(x[i] / sx)), so that
+ *
+ *     y[j] += s[j] * sx * sum_i xq[i] q[i][j]
+ *
+ * with the sum exact in 32-bit integers.  That is dynamic quantization (what
+ * PyTorch's quantize_dynamic does for LSTMs): a quarter of the float weights'
+ * memory traffic, and 64 multiply-adds per AVX-512 VNNI instruction
+ * (vpdpbusd, which multiplies unsigned by signed bytes: x goes in as
+ * xq + 128, and 128 * sum_i q[i][j] is taken off again).  Each term's error is
+ * at most half a step of either scale; the tests bound the product's error
+ * and compare the VNNI kernel with the plain C one bit for bit (the integer
+ * sums are exact, the float steps after them the same).
+ *
+ * The packed bytes: columns in blocks of 16, rows in groups of 4; a block's
+ * group is 64 bytes (16 columns x 4 rows, a column's 4 bytes together), and
+ * blocks go 8 at a time side by side so a product reads one stream.  The
+ * caller owns the memory (blas_q8_bytes), as everywhere in this file. */
+typedef struct {
+    int m, n;            /* the matrix */
+    int m4, n16;         /* m rounded up to 4, n to 16 */
+    int8_t *q;           /* (m4 * n16) packed */
+    float *scale;        /* (n16) s[j]; 0 for an all-zero column and the padding */
+    int32_t *off;        /* (n16) 128 * sum_i q[i][j] */
+} BlasQ8;
+
+size_t blas_q8_bytes(int m, int n);        /* memory blas_q8_pack needs (64-byte aligned start) */
+/* Quantize A (m, n), row-major with lda >= n, into mem (blas_q8_bytes(m, n)
+ * bytes, 64-byte aligned).  Non-finite weights: returns -1 (no copy). */
+int blas_q8_pack(BlasQ8 *q, int m, int n, const float *A, int lda, void *mem);
+/* y += op(A) x as above.  work: blas_q8_work(q) bytes, 64-byte aligned. */
+size_t blas_q8_work(const BlasQ8 *q);
+void blas_q8gemv_t(const BlasQ8 *q, const float *x, float *y, void *work);
+void blas_q8gemv_t_ref(const BlasQ8 *q, const float *x, float *y, void *work);
+/* 1: the AVX-512 VNNI kernel; 0: plain C (the same sums, much slower).  The
+ * environment variable REEL_BLAS_Q8_LEVEL=0 or blas_set_q8_level(0) forces
+ * C; blas_set_q8_level(-1) restores the default. */
+int blas_q8_level(void);
+void blas_set_q8_level(int level);
+
 /* Threads OpenBLAS may use for the following products (>= 1), and how many
  * it uses now.  Call from one thread while no product runs. */
 void blas_set_threads(int n);

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blas.h"
+
 #define GEN_REST_MAX ENC_TOKEN_MAX_REST  /* longest rest token looked for */
 #define GEN_REGRESS_MAX_DELTA 64         /* regress: longest time step sampled */
 #define GEN_TEXT_DEFAULT_DUR 4           /* note text: the first token without a value (a quarter) */
@@ -25,7 +27,7 @@ struct Generator {
     int base;                 /* rolls: MIDI pitch of output 0, before the shift */
     bool onsets;              /* rolls with onset bits */
     SampleOpts opts;
-    bool precise;             /* float weights asked for (gen_set_precise) */
+    NetWeights weights;       /* the weights asked for (gen_set_weights) */
     SampleRollMode roll;      /* opts.roll resolved: MONO or POLY (rolls), else AUTO */
     Rng rng;
 
@@ -185,8 +187,9 @@ ReelStatus gen_new(Generator **out, const Model *m, const SampleOpts *o, uint64_
                 g->rest_id[d] = vocab_id(m->vocab, name);
             }
     }
-    /* fp16 weights for the steps; without them (cannot be made) float */
-    (void)net_half_build(m->nn, NULL);
+    /* the fast copy for the steps: int8 where the CPU has VNNI, else fp16;
+     * without it (cannot be made) float */
+    gen_set_weights(g, NET_W_FAST);
     g->next_serial = 1;
     *out = g;
     return REEL_OK;
@@ -195,17 +198,32 @@ oom:
     return reel_fail(err, REEL_ENOMEM, "out of memory for a generator");
 }
 
+void gen_set_weights(Generator *g, NetWeights w)
+{
+    bool q8 = w == NET_W_I8 || (w == NET_W_FAST && blas_q8_level() > 0);
+    g->weights = w;
+    if (q8 && !net_q8_active(g->net) && net_q8_build(g->m->nn, NULL) != REEL_OK)
+        q8 = false;
+    if (q8 && net_state_prepare(g->net, g->state, NULL) != REEL_OK)
+        q8 = false;
+    if (((w == NET_W_FAST && !q8) || w == NET_W_F16) && !net_half_active(g->net))
+        (void)net_half_build(g->m->nn, NULL);
+    net_state_set_weights(g->state, w == NET_W_FAST ? (q8 ? NET_W_I8 : NET_W_F16) : w);
+}
+
+NetWeights gen_weights(const Generator *g)
+{
+    return net_state_weights(g->net, g->state);
+}
+
 void gen_set_precise(Generator *g, bool precise)
 {
-    g->precise = precise;
-    if (!precise && !net_half_active(g->m->nn))
-        (void)net_half_build(g->m->nn, NULL);
-    net_state_set_precise(g->state, precise);
+    gen_set_weights(g, precise ? NET_W_F32 : NET_W_FAST);
 }
 
 bool gen_precise(const Generator *g)
 {
-    return g->precise || !net_half_active(g->net);
+    return gen_weights(g) == NET_W_F32;
 }
 
 void gen_free(Generator *g)

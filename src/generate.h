@@ -110,15 +110,21 @@ ReelStatus gen_set_opts(Generator *g, const SampleOpts *o, ReelError *err);
 const SampleOpts *gen_opts(const Generator *g);
 /* Mono or poly, as auto resolves for this model (rolls); AUTO for others. */
 SampleRollMode gen_roll_mode(const Generator *g);
-/* Precision of the network steps.  By default gen_new takes an fp16 copy
- * of the model's weights (net_half_build on m->nn, refreshed by every
- * gen_new; the model's Net owns it) and steps on that: about 2-3x faster
- * for a 2 x 256 net, logits within ~1e-3 of the float weights', so a seeded
- * melody may differ now and then from a precise one.  Where the copy cannot
- * be made (a weight too large for fp16, no memory) the steps stay float.
- * gen_set_precise(g, true) makes g step on the float weights (what
- * net_forward computes); false goes back to the copy (building it if
- * needed).  Applies from the next row; snapshots do not record it. */
+/* Precision of the network steps.  By default (NET_W_FAST) gen_new takes
+ * a copy of the model's weights (on m->nn, refreshed by every gen_new; the
+ * model's Net owns it) and steps on that: int8 (net_q8_build) where the CPU
+ * has AVX-512 VNNI, 3-7x faster than float, next-note distributions within
+ * a mean KL divergence of ~1e-4 nats of the float weights' on the shipped
+ * models; fp16 (net_half_build) elsewhere, 2-3x faster, ~1e-7 nats.  So a
+ * seeded melody may differ now and then from a precise one.  Where a copy
+ * cannot be made (a weight not finite, no memory) the steps stay float.
+ * gen_set_weights picks NET_W_F32 (what net_forward computes), NET_W_F16,
+ * NET_W_I8 (on a CPU without VNNI the int8 products run in plain C: slow) or
+ * NET_W_FAST, building the copy if needed; gen_weights says what the steps
+ * read.  gen_set_precise(g, p) is NET_W_F32 or NET_W_FAST.  Applies from
+ * the next row; snapshots do not record it. */
+void gen_set_weights(Generator *g, NetWeights w);
+NetWeights gen_weights(const Generator *g);
 void gen_set_precise(Generator *g, bool precise);
 bool gen_precise(const Generator *g);     /* true when steps run on float weights */
 

@@ -398,6 +398,10 @@ struct Net {
     uint16_t *half;        /* (n_params) fp16 copy of the weight matrices (net_half_build),
                               same offsets as params; NULL: none */
     bool half_ok;          /* the copy matches the weights (training clears it) */
+    unsigned char *q8mem;  /* int8 copies (net_q8_build); NULL: none */
+    BlasQ8 *q8;            /* per layer: [Wx; Wh] (layer 0: Wh only), then dense, head */
+    size_t q8work;         /* the largest product's work bytes */
+    bool q8_ok;            /* the copies match the weights */
     /* what the last forward did */
     int T, B;
     bool training, dropped, rdropped;
@@ -586,6 +590,8 @@ void net_free(Net *n)
     free(n->arena);
     free(n->acc);
     free(n->half);
+    free(n->q8mem);
+    free(n->q8);
     free(n->layer);
     free(n);
 }
@@ -1026,7 +1032,7 @@ float net_forward(Net *n, const NetBatch *bt, bool training, Rng *rng)
     n->B = B;
     n->training = training;
     if (training)
-        n->half_ok = false; /* the weights are about to change: net_step uses the floats */
+        n->half_ok = n->q8_ok = false; /* the weights are about to change: net_step uses the floats */
     n->dropped = training && c->dropout > 0;
     n->rdropped = training && c->rec_dropout > 0;
 
@@ -1167,9 +1173,11 @@ struct NetState {
     float *z;        /* (H) the stack's output, after batch norm */
     float *zd;       /* (D) the dense layer's output */
     float *logits;   /* (n_out) */
-    bool precise;    /* float weights even when the net has a half copy */
+    NetWeights weights; /* what this state's steps read */
     size_t n_v;
     float *block;
+    void *q8work;    /* the int8 products' quantized input (64-byte aligned) */
+    size_t q8work_len;
 };
 
 static size_t state_voff(const NetConfig *c, int l)
@@ -1204,6 +1212,7 @@ void net_state_free(NetState *s)
 {
     if (!s)
         return;
+    free(s->q8work);
     free(s->block);
     free(s);
 }
@@ -1277,7 +1286,128 @@ bool net_half_active(const Net *n)
 
 void net_state_set_precise(NetState *s, bool precise)
 {
-    s->precise = precise;
+    s->weights = precise ? NET_W_F32 : NET_W_FAST;
+}
+
+void net_state_set_weights(NetState *s, NetWeights w)
+{
+    s->weights = w;
+}
+
+/* ---- int8 weights for net_step -------------------------------------------- */
+
+/* The products of a step: rows, columns and where the matrix starts.  Layer
+ * 0 leaves out its input rows (net_step adds the input's non-zero rows from
+ * the float weights: one-hot and multi-hot inputs cost their ones only, and
+ * a dense input keeps its own scale). */
+static int q8_spans(const Net *n, int *rows, int *cols, size_t *off)
+{
+    const NetConfig *c = &n->c;
+    int H = c->hidden, k = 0;
+    for (int l = 0; l < c->layers; l++) {
+        const Layer *L = &n->layer[l];
+        rows[k] = l == 0 ? H : L->in + H;
+        cols[k] = 4 * H;
+        off[k++] = l == 0 ? L->w + (size_t)L->in * 4 * (size_t)H : L->w;
+    }
+    if (c->dense) {
+        rows[k] = H;
+        cols[k] = c->dense;
+        off[k++] = n->wd;
+    }
+    rows[k] = top_features(c);
+    cols[k] = c->n_out;
+    off[k++] = n->wo;
+    return k;
+}
+
+ReelStatus net_q8_build(Net *n, ReelError *err)
+{
+    int rows[MAX_LAYERS + 2], cols[MAX_LAYERS + 2], k;
+    size_t off[MAX_LAYERS + 2], at[MAX_LAYERS + 2], total = 0, work = 0;
+    k = q8_spans(n, rows, cols, off);
+    n->q8_ok = false;
+    for (int t = 0; t < k; t++) {
+        at[t] = total;
+        total += blas_q8_bytes(rows[t], cols[t]);
+    }
+    if (!n->q8mem) {
+        n->q8mem = aligned_alloc(64, total);
+        n->q8 = calloc((size_t)k, sizeof *n->q8);
+        if (!n->q8mem || !n->q8) {
+            net_q8_drop(n);
+            return reel_fail(err, REEL_ENOMEM, "out of memory for the int8 weights (%zu bytes)", total);
+        }
+    }
+    for (int t = 0; t < k; t++) {
+        if (blas_q8_pack(&n->q8[t], rows[t], cols[t], n->params + off[t], cols[t], n->q8mem + at[t])) {
+            net_q8_drop(n);
+            return reel_fail(err, REEL_EARG, "a weight of the network is not finite: no int8 copy");
+        }
+        if (blas_q8_work(&n->q8[t]) > work)
+            work = blas_q8_work(&n->q8[t]);
+    }
+    n->q8work = work;
+    n->q8_ok = true;
+    return REEL_OK;
+}
+
+void net_q8_drop(Net *n)
+{
+    free(n->q8mem);
+    free(n->q8);
+    n->q8mem = NULL;
+    n->q8 = NULL;
+    n->q8_ok = false;
+}
+
+bool net_q8_active(const Net *n)
+{
+    return n->q8mem && n->q8_ok;
+}
+
+NetWeights net_state_weights(const Net *n, const NetState *s)
+{
+    bool q8 = net_q8_active(n) && s->q8work_len >= n->q8work;
+    switch (s->weights) {
+    case NET_W_F32: return NET_W_F32;
+    case NET_W_F16: return net_half_active(n) ? NET_W_F16 : NET_W_F32;
+    case NET_W_I8: return q8 ? NET_W_I8 : NET_W_F32;
+    case NET_W_FAST: default:
+        return q8 ? NET_W_I8 : net_half_active(n) ? NET_W_F16 : NET_W_F32;
+    }
+}
+
+ReelStatus net_state_prepare(const Net *n, NetState *s, ReelError *err)
+{
+    if (!net_q8_active(n) || s->q8work_len >= n->q8work)
+        return REEL_OK;
+    free(s->q8work);
+    s->q8work_len = 0;
+    if (!(s->q8work = aligned_alloc(64, n->q8work)))
+        return reel_fail(err, REEL_ENOMEM, "out of memory for a generation state");
+    s->q8work_len = n->q8work;
+    return REEL_OK;
+}
+
+/* Layer 0's input rows, from the float weights: the non-zero inputs only. */
+static void input_rows(const Net *n, const Layer *L, const float *x, int32_t x_id, float *gates)
+{
+    const NetConfig *c = &n->c;
+    size_t G4 = 4 * (size_t)c->hidden;
+    const float *W = n->params + L->w;
+    if (c->in_classes) {
+        if (x_id >= 0 && x_id < c->n_in)
+            add(gates, W + (size_t)x_id * G4, G4);
+        return;
+    }
+    for (int i = 0; i < L->in; i++)
+        if (x[i] != 0.0f) {
+            const float *r = W + (size_t)i * G4;
+            float xi = x[i];
+            for (size_t j = 0; j < G4; j++)
+                gates[j] += xi * r[j];
+        }
 }
 
 /* Batch norm at inference on one position, in place. */
@@ -1296,13 +1426,22 @@ const float *net_step(const Net *n, NetState *s, const float *x, int32_t x_id)
     const NetConfig *c = &n->c;
     int H = c->hidden, G4 = 4 * H, D = c->dense, K = c->n_out, F = H;
     const float *z;
-    const uint16_t *hw = !s->precise && net_half_active(n) ? n->half : NULL;
+    NetWeights w = net_state_weights(n, s);
+    const uint16_t *hw = w == NET_W_F16 ? n->half : NULL;
+    const BlasQ8 *q8 = w == NET_W_I8 ? n->q8 : NULL;
     for (int l = 0; l < c->layers; l++) {
         const Layer *L = &n->layer[l];
         const float *W = n->params + L->w, *Wh = W + (size_t)L->in * (size_t)G4;
         float *v = s->v + state_voff(c, l), *h = v + L->in, *cl = s->c_ + (size_t)l * H;
         memcpy(s->gates, n->params + L->b, (size_t)G4 * sizeof(float));
-        if (hw) {
+        if (q8) {
+            if (l == 0) {
+                input_rows(n, L, x, x_id, s->gates);
+                blas_q8gemv_t(&q8[0], h, s->gates, s->q8work);
+            } else {
+                blas_q8gemv_t(&q8[l], v, s->gates, s->q8work);
+            }
+        } else if (hw) {
             /* half weights: [x; h] against [Wx; Wh] in one product that skips
              * zero inputs (a multi-hot row costs its ones only) */
             const uint16_t *Wq = hw + L->w;
@@ -1349,7 +1488,9 @@ const float *net_step(const Net *n, NetState *s, const float *x, int32_t x_id)
     z = s->z;
     if (D) {
         memcpy(s->zd, n->params + n->bd, (size_t)D * sizeof(float));
-        if (hw)
+        if (q8)
+            blas_q8gemv_t(&q8[c->layers], s->z, s->zd, s->q8work);
+        else if (hw)
             blas_hgemv_t(H, D, hw + n->wd, D, s->z, s->zd);
         else
             blas_sgemv(BLAS_T, H, D, 1.0f, n->params + n->wd, D, s->z, 1.0f, s->zd);
@@ -1361,7 +1502,9 @@ const float *net_step(const Net *n, NetState *s, const float *x, int32_t x_id)
         F = D;
     }
     memcpy(s->logits, n->params + n->bo, (size_t)K * sizeof(float));
-    if (hw)
+    if (q8)
+        blas_q8gemv_t(&q8[c->layers + (D ? 1 : 0)], z, s->logits, s->q8work);
+    else if (hw)
         blas_hgemv_t(F, K, hw + n->wo, K, z, s->logits);
     else
         blas_sgemv(BLAS_T, F, K, 1.0f, n->params + n->wo, K, z, 1.0f, s->logits);

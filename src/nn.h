@@ -171,6 +171,28 @@ bool net_half_active(const Net *n);          /* a copy exists and is up to date 
  * and net_state_reset leave it as it is. */
 void net_state_set_precise(NetState *s, bool precise);
 
+/* int8 weights for net_step (blas.h: one scale per output unit, the step's
+ * input quantized per product).  A quarter of the float weights' memory:
+ * a 2 x 512 LSTM's 3 MiB instead of 12 (fp16: 6).  The logits move by the
+ * quantization: about 1e-2 on a trained 2 x 256 model's, small against the
+ * sampling temperature's effect (the tests bound it, and bench_nn prints the
+ * KL divergence from the float step).  Layer 0's input rows stay float.
+ * Like the half copy: owned by n, a snapshot (training marks it out of date),
+ * REEL_EARG for a non-finite weight, REEL_ENOMEM.  A state steps on it only
+ * after net_state_prepare (its work memory). */
+ReelStatus net_q8_build(Net *n, ReelError *err);
+void net_q8_drop(Net *n);
+bool net_q8_active(const Net *n);
+ReelStatus net_state_prepare(const Net *n, NetState *s, ReelError *err);
+
+/* What a state's steps read: NET_W_FAST (the default) the int8 copy when
+ * there is one and the state is prepared, else the half copy, else the
+ * floats; the others ask for one kind and fall back to the floats when that
+ * copy is missing.  net_state_set_precise(s, true) is NET_W_F32. */
+typedef enum { NET_W_FAST, NET_W_F32, NET_W_F16, NET_W_I8 } NetWeights;
+void net_state_set_weights(NetState *s, NetWeights w);
+NetWeights net_state_weights(const Net *n, const NetState *s); /* what the next step will read */
+
 /* Multiply-adds of the matrix products of one training step (forward +
  * backward) per time step and sequence: GFLOP/s = 2 * this * (time steps x
  * sequences per second) / 1e9.  Elementwise work is not counted. */

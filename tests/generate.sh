@@ -86,6 +86,19 @@ s=$(sed -n 's/.*(--seed \([0-9]*\) repeats it).*/\1/p' "$tmp/err")
 cp "$tmp/out" "$tmp/clock.txt"
 expect_rc 0 "$REEL" generate --model "$r13" --seed "$s"
 same "$tmp/clock.txt" "$tmp/out" "the printed clock seed repeats the melody"
+# ---- --weights: each kind repeats itself; f32 is --precise; bad names refused -
+for w in f32 f16 int8; do
+    expect_rc 0 "$REEL" generate --model "$r13" --seed 42 --weights $w -o "$tmp/w-$w.abc"
+    expect_rc 0 "$REEL" generate --model "$r13" --seed 42 --weights $w -o "$tmp/w2-$w.abc"
+    same "$tmp/w-$w.abc" "$tmp/w2-$w.abc" "--weights $w twice"
+done
+has "$tmp/w-int8.abc" "int8 weights" "provenance names int8 weights"
+has "$tmp/w-f16.abc" "fp16 weights" "provenance names fp16 weights"
+has "$tmp/w-f32.abc" "float weights" "provenance names float weights"
+expect_rc 0 "$REEL" generate --model "$r13" --seed 42 --precise -o "$tmp/w-precise.abc"
+same "$tmp/w-f32.abc" "$tmp/w-precise.abc" "--precise is --weights f32"
+expect_rc 2 "$REEL" generate --model "$r13" --weights int4
+has "$tmp/err" "int4: not f32, f16, int8 or auto" "bad --weights named"
 expect_rc 0 "$REEL" generate --model "$r13" --seed 42 -q
 [ -s "$tmp/err" ] && fail "-q: stderr not empty" || ok
 

@@ -11,6 +11,7 @@
  */
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "blas.h"
 #include "rng.h"
@@ -293,6 +294,98 @@ static void half_cases(Rng *r)
     }
 }
 
+/* int8 products: the VNNI kernel against the C one bit for bit (the same
+ * integer sums), and both against the float product within the bound the
+ * quantization allows: per term |x| s_j / 2 + |q s_j| sx / 2 (each factor off
+ * by at most half its step), plus float rounding. */
+static void q8_case(Rng *r, int m, int n, int pad, float xscale)
+{
+    int lda = n + pad;
+    float *A = randv(r, (size_t)m * (size_t)lda), *x = randv(r, (size_t)m);
+    float *y1 = randv(r, (size_t)n), *y2 = malloc((size_t)n * sizeof(float)), *y0 = malloc((size_t)n * sizeof(float));
+    void *mem = aligned_alloc(64, blas_q8_bytes(m, n));
+    BlasQ8 q;
+    void *work;
+    float xmax = 0;
+    REQUIRE(y2 && y0 && mem, "out of memory");
+    for (int i = 0; i < m; i++) {
+        x[i] *= xscale;
+        if (i % 7 == 3)
+            x[i] = 0;
+        xmax = fmaxf(xmax, fabsf(x[i]));
+    }
+    for (int i = 0; i < m; i++) /* one unit of very small weights: its own scale */
+        A[(size_t)i * lda + (size_t)(n / 2)] *= 1e-3f;
+    REQUIRE(blas_q8_pack(&q, m, n, A, lda, mem) == 0, "pack");
+    REQUIRE((work = aligned_alloc(64, blas_q8_work(&q))) != NULL, "out of memory");
+    memcpy(y2, y1, (size_t)n * sizeof(float));
+    memcpy(y0, y1, (size_t)n * sizeof(float));
+    blas_q8gemv_t(&q, x, y1, work);
+    blas_q8gemv_t_ref(&q, x, y2, work);
+    CHECK(memcmp(y1, y2, (size_t)n * sizeof(float)) == 0,
+          "q8gemv_t level %d (%d, %d): kernel and C differ (y[0] %.9g vs %.9g)", blas_q8_level(), m,
+          n, (double)y1[0], (double)y2[0]);
+    for (int j = 0; j < n; j++) {
+        double exact = y0[j], bound = 0, sx = xmax / 127.0, sj = q.scale[j];
+        for (int i = 0; i < m; i++) {
+            double a = A[(size_t)i * lda + (size_t)j];
+            exact += (double)x[i] * a;
+            bound += fabs(x[i]) * sj / 2 + (fabs(a) + sj / 2) * sx / 2;
+        }
+        bound = bound * 1.001 + 1e-5 * (fabs(exact) + 1);
+        if (!(fabs(y2[j] - exact) <= bound)) {
+            CHECK(0, "q8gemv_t (%d, %d) y[%d] = %.9g, exact %.9g, bound %.3g", m, n, j, (double)y2[j],
+                  exact, bound);
+            break;
+        }
+    }
+    /* an all-zero x leaves y as it was */
+    memset(x, 0, (size_t)m * sizeof(float));
+    memcpy(y2, y0, (size_t)n * sizeof(float));
+    blas_q8gemv_t(&q, x, y2, work);
+    CHECK(memcmp(y2, y0, (size_t)n * sizeof(float)) == 0, "q8gemv_t of zeros changed y");
+    free(A);
+    free(x);
+    free(y0);
+    free(y1);
+    free(y2);
+    free(mem);
+    free(work);
+}
+
+static void q8_cases(Rng *r)
+{
+    static const int dims[][2] = {{1, 1}, {1, 13}, {3, 5}, {4, 16}, {5, 17}, {256, 1024}, {512, 1024},
+                                  {512, 13}, {1024, 2048}, {257, 130}, {13, 129}, {600, 16 * 8 * 3 + 5}};
+    for (int level = 1; level >= 0; level--) {
+        blas_set_q8_level(level);
+        for (size_t d = 0; d < sizeof dims / sizeof dims[0]; d++)
+            q8_case(r, dims[d][0], dims[d][1], (int)(d % 3) * 5, d % 2 ? 1.0f : 40.0f);
+    }
+    blas_set_q8_level(-1);
+    fprintf(stderr, "int8 products: level %d (1 AVX-512 VNNI, 0 C)\n", blas_q8_level());
+    /* by hand: A = [[1, -2], [0.5, 4]], x = [1, 1]: y = [1.5, 2] (exact in int8:
+     * scales 1/127 and 4/127 make every weight a whole number of steps) */
+    {
+        const float A[4] = {1, -2, 0.5f, 4}, x[2] = {1, 1};
+        float y[2] = {0, 0};
+        void *mem = aligned_alloc(64, blas_q8_bytes(2, 2)), *work;
+        BlasQ8 q;
+        REQUIRE(mem && blas_q8_pack(&q, 2, 2, A, 2, mem) == 0, "pack");
+        work = aligned_alloc(64, blas_q8_work(&q));
+        REQUIRE(work, "out of memory");
+        blas_q8gemv_t(&q, x, y, work);
+        CHECK(fabsf(y[0] - 1.5f) < 0.01f && fabsf(y[1] - 2.0f) < 0.02f, "q8 by hand: %g %g",
+              (double)y[0], (double)y[1]);
+        {
+            const float bad[4] = {1, NAN, 0, 0};
+            CHECK(blas_q8_pack(&q, 2, 2, bad, 2, mem) == -1, "a NaN weight refuses the pack");
+        }
+        free(mem);
+        free(work);
+    }
+}
+
 int main(void)
 {
     Rng r;
@@ -391,6 +484,8 @@ int main(void)
     }
     /* Half-precision weights: conversions and products at every level. */
     half_cases(&r);
+    /* int8 weights: the VNNI kernel and plain C. */
+    q8_cases(&r);
 
     CHECK(strlen(blas_info()) > 0, "blas_info");
     fprintf(stderr, "blas: %s\n", blas_info());
