@@ -1,7 +1,9 @@
 /* model.c — model files: see model.h for the format. */
 #include "model.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
@@ -148,6 +150,55 @@ static void w_header(Writer *w, const Model *m)
              p->drop_rng.s[0], p->drop_rng.s[1], p->drop_rng.s[2], p->drop_rng.s[3]);
 }
 
+/* Make a rename in path's folder durable (a power cut after a checkpoint
+ * keeps it); best effort: some file systems cannot sync a folder. */
+static void sync_dir(const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    int fd;
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path) < 4095 ? (int)(slash - path) : 4095, path);
+    if ((fd = open(dir, O_RDONLY | O_DIRECTORY)) >= 0) {
+        (void)fsync(fd);
+        close(fd);
+    }
+}
+
+int model_clean_temps(const char *path)
+{
+    char dir[4096], prefix[4096];
+    const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+    size_t plen;
+    DIR *d;
+    struct dirent *e;
+    int removed = 0;
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path) < 4095 ? (int)(slash - path) : 4095, path);
+    snprintf(prefix, sizeof prefix, "%s.tmp-", base);
+    plen = strlen(prefix);
+    if (!(d = opendir(dir)))
+        return 0;
+    while ((e = readdir(d)) != NULL) {
+        char full[8192];
+        if (strncmp(e->d_name, prefix, plen) || strlen(e->d_name) != plen + 6)
+            continue;
+        snprintf(full, sizeof full, "%s/%s", dir, e->d_name);
+        if (unlink(full) == 0)
+            removed++;
+    }
+    closedir(d);
+    return removed;
+}
+
 ReelStatus model_save(Model *m, const char *path, bool with_optim, ReelError *err)
 {
     char *tmp;
@@ -222,6 +273,7 @@ ReelStatus model_save(Model *m, const char *path, bool with_optim, ReelError *er
         return s;
     }
     m->checksum = w.hash;
+    sync_dir(path);
     free(tmp);
     return REEL_OK;
 io_error: {

@@ -85,6 +85,10 @@ ReelStatus model_net_for_encoding(const EncOpts *e, const Vocab *v, NetConfig *c
 /* Save with the optimizer state (for --resume) or without (smaller, for
  * sharing).  Sets m->checksum and m->created. */
 ReelStatus model_save(Model *m, const char *path, bool with_optim, ReelError *err);
+/* Remove the temporary files model_save leaves when the process dies while
+ * writing (path.tmp-XXXXXX).  Call it before a run that writes path, when
+ * no other process writes it.  Returns how many were removed. */
+int model_clean_temps(const char *path);
 
 /* Load a model; the network is made for generation and evaluation batches
  * up to max_T x max_B (0, 0: step-by-step only).  Every problem with the
