@@ -334,6 +334,17 @@ NN_CLONES static void add(float *y, const float *x, size_t n)
         y[i] += x[i];
 }
 
+/* y += a x */
+NN_CLONES static void axpy(float *y, float a, const float *x, size_t n)
+{
+    size_t i = 0;
+    vf va = vsplat(a);
+    for (; i + VW <= n; i += VW)
+        VSTORE(y + i, vload(y + i, VW) + va * vload(x + i, VW), VW);
+    for (; i < n; i++)
+        y[i] += a * x[i];
+}
+
 /* Every row of y (rows, n) = b. */
 static void fill_rows(float *y, const float *b, size_t rows, int n)
 {
@@ -475,6 +486,18 @@ static size_t plan_params(Net *n)
     n->bo = p, p += (size_t)c->n_out;
     n->n_buffers = q;
     return p;
+}
+
+size_t net_config_n_params(const NetConfig *c)
+{
+    Layer layer[MAX_LAYERS];
+    Net n;
+    memset(&n, 0, sizeof n);
+    n.c = *c;
+    n.layer = layer;
+    if (c->layers < 1 || c->layers > MAX_LAYERS)
+        return 0;
+    return plan_params(&n);
 }
 
 /* Lay the activations out in base (NULL: only count).  Returns floats used. */
@@ -1402,12 +1425,8 @@ static void input_rows(const Net *n, const Layer *L, const float *x, int32_t x_i
         return;
     }
     for (int i = 0; i < L->in; i++)
-        if (x[i] != 0.0f) {
-            const float *r = W + (size_t)i * G4;
-            float xi = x[i];
-            for (size_t j = 0; j < G4; j++)
-                gates[j] += xi * r[j];
-        }
+        if (x[i] != 0.0f)
+            axpy(gates, x[i], W + (size_t)i * G4, G4);
 }
 
 /* Batch norm at inference on one position, in place. */
