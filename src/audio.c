@@ -633,6 +633,19 @@ struct AudioEngine {
     pthread_t clock;
     bool clock_running;
     _Atomic bool clock_quit;
+
+    /* A device that goes away (audio_engine_check) and comes back
+     * (audio_engine_reopen); a crash (audio_engine_crash_silence). */
+    _Atomic bool lost;               /* the stream ended by itself */
+    _Atomic bool closing;            /* reel stops the stream: its end is no loss */
+    _Atomic bool mute;               /* the callback writes silence */
+    _Atomic int notify_fd;           /* a byte is written here when the stream ends by itself */
+    char want_device[160];           /* the options, kept for reopening */
+    unsigned long buffer;
+    double latency_req;
+    bool normal_priority;
+    uint64_t seen_frames, seen_ns;   /* the frame clock when audio_engine_check saw it move */
+    uint64_t checked_ns;             /* audio_engine_check's last look */
 };
 
 /* The engine frame at which an event for frame f is applied: the nearest
@@ -785,6 +798,8 @@ static void engine_process(AudioEngine *e, float *out, uint64_t n)
         e->done_local[AUDIO_PORT_SEQ]++;
     }
     engine_render(e, out, pos, n);
+    if (out && atomic_load_explicit(&e->mute, memory_order_relaxed))
+        memset(out, 0, (size_t)n * 2 * sizeof *out);
 
     e->cb_frames = end;
     if (fs)
@@ -821,6 +836,22 @@ static int pa_callback(const void *input, void *output, unsigned long n,
         atomic_fetch_add_explicit(&e->st_underruns, 1, memory_order_relaxed);
     engine_process(e, output, n);
     return paContinue;
+}
+
+/* PortAudio's thread, when the stream has ended: by Pa_StopStream (closing
+ * is set), or by itself after a device error. */
+static void pa_finished(void *user)
+{
+    AudioEngine *e = user;
+    int fd;
+    char c = 'a';
+    if (atomic_load_explicit(&e->closing, memory_order_acquire))
+        return;
+    atomic_store_explicit(&e->lost, true, memory_order_release);
+    if ((fd = atomic_load_explicit(&e->notify_fd, memory_order_acquire)) >= 0) {
+        ssize_t r = write(fd, &c, 1);
+        (void)r;
+    }
 }
 
 /* The silent clock: takes events at the pace of real time, 10 ms at a time. */
@@ -871,7 +902,8 @@ static void engine_free(AudioEngine *e)
 /* No device: say why and run the silent clock. */
 static ReelStatus engine_go_silent(AudioEngine *e, const char *why, ReelError *err)
 {
-    snprintf(e->device, sizeof e->device, "%s", why);
+    if (why != e->device)
+        snprintf(e->device, sizeof e->device, "%s", why);
     e->has_output = false;
     e->latency_frames = 0;
     if (e->pa_up) {
@@ -897,20 +929,103 @@ static PaDeviceIndex pick_device(const char *want)
     return paNoDevice;
 }
 
-ReelStatus audio_engine_open(AudioEngine **out, const AudioEngineOpts *o, ReelError *err)
+/* Open the output (e->want_device, else the default) and start the stream.
+ * any_rate: the device's own rate when it refuses e->rate (at open; a
+ * reopen needs the rate the synth runs at).  False, with why, when there is
+ * no device or it fails; PortAudio is then terminated again. */
+static bool engine_start_stream(AudioEngine *e, bool any_rate, char *why, size_t why_size)
 {
-    static const AudioEngineOpts defaults = {.rate = 0};
-    AudioEngine *e;
     PaStreamParameters par;
     const PaDeviceInfo *info;
     const PaHostApiInfo *host;
     const PaStreamInfo *si;
     PaDeviceIndex dev;
     PaError pe;
-    char why[200], pa_msg[160];
+    char pa_msg[160];
+    double rate;
+    const char *want = e->want_device[0] ? e->want_device : NULL;
+
+    if ((pe = Pa_Initialize()) != paNoError) {
+        snprintf(why, why_size, "PortAudio did not start: %s",
+                 pa_error_text(pe, pa_msg, sizeof pa_msg));
+        return false;
+    }
+    e->pa_up = true;
+    dev = pick_device(want);
+    if (dev == paNoDevice || !(info = Pa_GetDeviceInfo(dev)) || info->maxOutputChannels < 1) {
+        if (want)
+            snprintf(why, why_size, "no output device named like '%s'", want);
+        else
+            snprintf(why, why_size, "no output device");
+        goto fail;
+    }
+    if (info->maxOutputChannels < 2) {
+        snprintf(why, why_size, "%s has one channel; reel plays stereo", info->name);
+        goto fail;
+    }
+    memset(&par, 0, sizeof par);
+    par.device = dev;
+    par.channelCount = 2;
+    par.sampleFormat = paFloat32;
+    par.suggestedLatency = e->latency_req > 0 ? e->latency_req
+                           : info->defaultLowOutputLatency > 0.02 ? info->defaultLowOutputLatency
+                                                                 : 0.02;
+    rate = e->rate;
+    if (Pa_IsFormatSupported(NULL, &par, rate) != paFormatIsSupported) {
+        rate = info->defaultSampleRate;
+        if (!any_rate || rate < 8000 || rate > 96000 ||
+            Pa_IsFormatSupported(NULL, &par, rate) != paFormatIsSupported) {
+            snprintf(why, why_size, "%s takes neither %d Hz nor its own rate, stereo float",
+                     info->name, e->rate);
+            goto fail;
+        }
+    }
+    atomic_store_explicit(&e->closing, false, memory_order_release);
+    atomic_store_explicit(&e->lost, false, memory_order_release);
+    pe = Pa_OpenStream(&e->stream, NULL, &par, rate, e->buffer,
+                       paPrimeOutputBuffersUsingStreamCallback, pa_callback, e);
+    host = Pa_GetHostApiInfo(info->hostApi);
+    /* ALSA's callback thread at real-time priority (SCHED_FIFO) when the
+     * system allows it (PortAudio goes on without it otherwise): other
+     * processes then cannot delay the callback. */
+    if (pe == paNoError && !e->normal_priority && host && host->type == paALSA)
+        PaAlsa_EnableRealtimeScheduling(e->stream, 1);
+    if (pe == paNoError)
+        Pa_SetStreamFinishedCallback(e->stream, pa_finished);
+    if (pe == paNoError && (pe = Pa_StartStream(e->stream)) != paNoError) {
+        atomic_store_explicit(&e->closing, true, memory_order_release);
+        Pa_CloseStream(e->stream);
+        e->stream = NULL;
+    }
+    if (pe != paNoError) {
+        e->stream = NULL;
+        snprintf(why, why_size, "%s: %s", info->name, pa_error_text(pe, pa_msg, sizeof pa_msg));
+        goto fail;
+    }
+    si = Pa_GetStreamInfo(e->stream);
+    if (si && si->sampleRate > 0)
+        rate = si->sampleRate;
+    e->rate = (int)(rate + 0.5);
+    e->latency_frames = si ? (uint32_t)(si->outputLatency * rate + 0.5) : 0;
+    snprintf(e->device, sizeof e->device, "%s: %s", host && host->name ? host->name : "?",
+             info->name);
+    e->has_output = true;
+    e->seen_frames = atomic_load_explicit(&e->frames, memory_order_acquire);
+    e->seen_ns = now_ns();
+    return true;
+fail:
+    Pa_Terminate();
+    e->pa_up = false;
+    return false;
+}
+
+ReelStatus audio_engine_open(AudioEngine **out, const AudioEngineOpts *o, ReelError *err)
+{
+    static const AudioEngineOpts defaults = {.rate = 0};
+    AudioEngine *e;
+    char why[200];
     size_t size = (sizeof *e + 63) / 64 * 64;
     unsigned long buffer;
-    double rate;
     ReelStatus st;
 
     if (!out)
@@ -932,6 +1047,7 @@ ReelStatus audio_engine_open(AudioEngine **out, const AudioEngineOpts *o, ReelEr
     memset(e, 0, size);
     atomic_init(&e->pending, NULL);
     atomic_init(&e->retired, NULL);
+    atomic_init(&e->notify_fd, -1);
     /* malloc + memset, not calloc: every page is touched now, so the
      * callback never takes a page fault on them. */
     for (int p = 0; p < AUDIO_PORTS; p++) {
@@ -961,71 +1077,14 @@ ReelStatus audio_engine_open(AudioEngine **out, const AudioEngineOpts *o, ReelEr
         st = engine_go_silent(e, "audio output turned off", err);
         goto done;
     }
-    if ((pe = Pa_Initialize()) != paNoError) {
-        snprintf(why, sizeof why, "PortAudio did not start: %s",
-                 pa_error_text(pe, pa_msg, sizeof pa_msg));
+    snprintf(e->want_device, sizeof e->want_device, "%s", o->device ? o->device : "");
+    e->buffer = buffer;
+    e->latency_req = o->latency;
+    e->normal_priority = o->normal_priority;
+    if (!engine_start_stream(e, true, why, sizeof why)) {
         st = engine_go_silent(e, why, err);
         goto done;
     }
-    e->pa_up = true;
-    dev = pick_device(o->device);
-    if (dev == paNoDevice || !(info = Pa_GetDeviceInfo(dev)) || info->maxOutputChannels < 1) {
-        if (o->device && *o->device)
-            snprintf(why, sizeof why, "no output device named like '%s'", o->device);
-        else
-            snprintf(why, sizeof why, "no output device");
-        st = engine_go_silent(e, why, err);
-        goto done;
-    }
-    if (info->maxOutputChannels < 2) {
-        snprintf(why, sizeof why, "%s has one channel; reel plays stereo", info->name);
-        st = engine_go_silent(e, why, err);
-        goto done;
-    }
-    memset(&par, 0, sizeof par);
-    par.device = dev;
-    par.channelCount = 2;
-    par.sampleFormat = paFloat32;
-    par.suggestedLatency = o->latency > 0 ? o->latency
-                           : info->defaultLowOutputLatency > 0.02 ? info->defaultLowOutputLatency
-                                                                 : 0.02;
-    rate = e->rate;
-    if (Pa_IsFormatSupported(NULL, &par, rate) != paFormatIsSupported) {
-        rate = info->defaultSampleRate;
-        if (rate < 8000 || rate > 96000 ||
-            Pa_IsFormatSupported(NULL, &par, rate) != paFormatIsSupported) {
-            snprintf(why, sizeof why, "%s takes neither %d Hz nor its own rate, stereo float",
-                     info->name, e->rate);
-            st = engine_go_silent(e, why, err);
-            goto done;
-        }
-    }
-    pe = Pa_OpenStream(&e->stream, NULL, &par, rate, buffer,
-                       paPrimeOutputBuffersUsingStreamCallback, pa_callback, e);
-    host = Pa_GetHostApiInfo(info->hostApi);
-    /* ALSA's callback thread at real-time priority (SCHED_FIFO) when the
-     * system allows it (PortAudio goes on without it otherwise): other
-     * processes then cannot delay the callback. */
-    if (pe == paNoError && !o->normal_priority && host && host->type == paALSA)
-        PaAlsa_EnableRealtimeScheduling(e->stream, 1);
-    if (pe == paNoError && (pe = Pa_StartStream(e->stream)) != paNoError) {
-        Pa_CloseStream(e->stream);
-        e->stream = NULL;
-    }
-    if (pe != paNoError) {
-        e->stream = NULL;
-        snprintf(why, sizeof why, "%s: %s", info->name, pa_error_text(pe, pa_msg, sizeof pa_msg));
-        st = engine_go_silent(e, why, err);
-        goto done;
-    }
-    si = Pa_GetStreamInfo(e->stream);
-    if (si && si->sampleRate > 0)
-        rate = si->sampleRate;
-    e->rate = (int)(rate + 0.5);
-    e->latency_frames = si ? (uint32_t)(si->outputLatency * rate + 0.5) : 0;
-    snprintf(e->device, sizeof e->device, "%s: %s", host && host->name ? host->name : "?",
-             info->name);
-    e->has_output = true;
     st = REEL_OK;
 done:
     if (st != REEL_OK) {
@@ -1040,6 +1099,7 @@ void audio_engine_close(AudioEngine *e)
 {
     if (!e)
         return;
+    atomic_store_explicit(&e->closing, true, memory_order_release);
     if (e->stream) {
         Pa_StopStream(e->stream);
         Pa_CloseStream(e->stream);
@@ -1055,6 +1115,103 @@ void audio_engine_close(AudioEngine *e)
         e->clock_running = false;
     }
     engine_free(e);
+}
+
+void audio_engine_set_notify(AudioEngine *e, int fd)
+{
+    if (e)
+        atomic_store_explicit(&e->notify_fd, fd, memory_order_release);
+}
+
+/* The stream is gone (or given up on): close it and run the silent clock
+ * from the frame the callback reached, so the sequencer goes on. */
+static void engine_drop_stream(AudioEngine *e, const char *why)
+{
+    char was[sizeof e->device];
+    snprintf(was, sizeof was, "%s", e->device);
+    atomic_store_explicit(&e->closing, true, memory_order_release);
+    Pa_AbortStream(e->stream);
+    Pa_CloseStream(e->stream);
+    e->stream = NULL;
+    snprintf(e->device, sizeof e->device, "%.120s lost (%.120s)", was, why);
+    /* engine_go_silent terminates PortAudio and keeps e->device. */
+    if (engine_go_silent(e, e->device, NULL) != REEL_OK) {
+        e->has_output = false; /* no clock thread: the sequencer stands still */
+    }
+}
+
+bool audio_engine_check(AudioEngine *e, bool expect_frames, char *why, size_t size)
+{
+    uint64_t f, t;
+    const char *reason = NULL;
+    if (!e || !e->stream)
+        return false;
+    f = atomic_load_explicit(&e->frames, memory_order_acquire);
+    t = now_ns();
+    /* Looks far apart (the owner was busy, or the process stopped and went
+     * on): no verdict on the time between them. */
+    if (t - e->checked_ns > 500000000u)
+        e->seen_ns = t;
+    e->checked_ns = t;
+    if (atomic_load_explicit(&e->lost, memory_order_acquire) || Pa_IsStreamActive(e->stream) != 1)
+        reason = "the stream stopped with an error";
+    else if (f != e->seen_frames || !expect_frames) {
+        e->seen_frames = f;
+        e->seen_ns = t;
+    } else if (t - e->seen_ns > AUDIO_STALL_SEC * 1000000000ull) {
+        reason = "no sound rendered for " AUDIO_STALL_TEXT " seconds";
+    }
+    if (!reason)
+        return false;
+    engine_drop_stream(e, reason);
+    if (why)
+        snprintf(why, size, "%s", e->device);
+    return true;
+}
+
+ReelStatus audio_engine_reopen(AudioEngine *e, ReelError *err)
+{
+    char why[200];
+    if (!e)
+        return reel_fail(err, REEL_EARG, "audio_engine_reopen: no engine");
+    if (e->stream)
+        return REEL_OK;
+    if (!e->clock_running)
+        return reel_fail(err, REEL_EARG, "this engine has no device to reopen");
+    atomic_store_explicit(&e->clock_quit, true, memory_order_release);
+    pthread_join(e->clock, NULL);
+    e->clock_running = false;
+    atomic_store_explicit(&e->clock_quit, false, memory_order_release);
+    /* No thread renders now: what sounded when the device went stays silent. */
+    if (e->cur)
+        fluid_synth_all_sounds_off(e->cur->synth, -1);
+    if (engine_start_stream(e, false, why, sizeof why))
+        return REEL_OK;
+    engine_go_silent(e, e->device, NULL);
+    return reel_fail(err, REEL_EIO, "%s", why);
+}
+
+void audio_engine_crash_silence(AudioEngine *e)
+{
+    struct timespec ts = {0, 2000000}, now;
+    uint64_t want, start_ms;
+    if (!e)
+        return;
+    atomic_store_explicit(&e->mute, true, memory_order_relaxed);
+    if (!e->stream)
+        return;
+    /* Until the device's buffer holds only silence, 100 ms at most (the
+     * crash may be in the callback's thread itself: then nothing moves). */
+    want = atomic_load_explicit(&e->frames, memory_order_relaxed) + 2 * e->latency_frames +
+           2 * e->buffer;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    start_ms = (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
+    while (atomic_load_explicit(&e->frames, memory_order_relaxed) < want) {
+        nanosleep(&ts, NULL);
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if ((uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000 > start_ms + 100)
+            break;
+    }
 }
 
 void audio_engine_pull(AudioEngine *e, float *out, size_t n)

@@ -185,6 +185,35 @@ ReelStatus audio_engine_open(AudioEngine **out, const AudioEngineOpts *o, ReelEr
 /* Stop the stream (or clock) and free everything, the engine's synth too. */
 void audio_engine_close(AudioEngine *e);
 
+/* ---- a device that goes away ---------------------------------------------
+ * A device can vanish while it plays (unplugged, its server killed, an
+ * error writing to it).  The owner looks with audio_engine_check now and
+ * then (its thread, not the callback's): when the stream has ended by
+ * itself, or no frame was rendered for AUDIO_STALL_SEC while expect_frames
+ * says frames should come (something plays; looks must come less than
+ * half a second apart for that to count), the engine closes the stream
+ * and goes on with its silent clock: the frame clock, and with it a
+ * player, keeps going, nothing is heard, has_output turns false and
+ * audio_engine_device says what was lost.  audio_engine_reopen tries the
+ * device again (the same options; the synth's rate) and stays silent, with
+ * the reason, when it still fails.  audio_engine_set_notify gives a pipe
+ * (or any fd) that gets a byte when the stream ends by itself, so an event
+ * loop that sleeps learns it at once; -1: none. */
+#define AUDIO_STALL_SEC 2
+#define AUDIO_STALL_TEXT "2"
+void audio_engine_set_notify(AudioEngine *e, int fd);
+/* True when the output was just lost (why: the text of audio_engine_device). */
+bool audio_engine_check(AudioEngine *e, bool expect_frames, char *why, size_t size);
+/* REEL_OK when the engine plays on a device again (also when it never lost
+ * one); REEL_EIO with the reason when the device still fails; REEL_EARG for
+ * an engine opened without a device (no_output, manual). */
+ReelStatus audio_engine_reopen(AudioEngine *e, ReelError *err);
+/* For a crash handler (async-signal-safe: atomics, clock_gettime,
+ * nanosleep): from now on the callback writes silence; waits up to 100 ms
+ * for the device's buffer to hold only that.  The engine is not usable for
+ * sound afterwards. */
+void audio_engine_crash_silence(AudioEngine *e);
+
 /* A manual engine only: run the callback for n frames into out (n
  * interleaved stereo frames; NULL takes the events without rendering).
  * Call from one thread at a time. */

@@ -70,6 +70,9 @@ typedef struct Net Net;
 
 /* Check a config; fills err with what is wrong. */
 ReelStatus net_config_check(const NetConfig *c, ReelError *err);
+/* Parameters a network of this (checked) config has, without making one:
+ * what a model file must hold before its sizes are trusted. */
+size_t net_config_n_params(const NetConfig *c);
 
 /* A network with room to train on batches up to max_T steps x max_B
  * sequences (0, 0 for a network that only generates step by step).

@@ -794,7 +794,7 @@ static ReelStatus add_notes(Player *p, int part, const Note *notes, int32_t n, b
         if (on.step < earliest)
             earliest = on.step;
     }
-    if (replace)
+    if (replace && pt->n) /* an empty part may have no array: qsort(NULL, 0) is undefined */
         qsort(pt->ev, (size_t)pt->n, sizeof *pt->ev, pev_cmp);
     if (p->playing) {
         int32_t r0, r1;
@@ -1165,7 +1165,8 @@ ReelStatus player_events(Player *p, int rate, double from_step, AudioEvent **out
         free(l.v);
         return reel_fail(err, REEL_ENOMEM, "out of memory");
     }
-    qsort(l.v, l.n, sizeof *l.v, sortev_cmp);
+    if (l.n)
+        qsort(l.v, l.n, sizeof *l.v, sortev_cmp);
     for (size_t i = 0; i < l.n; i++)
         ev[i] = l.v[i].ev;
     free(l.v);

@@ -13,6 +13,11 @@
 #define GRID_TOLERANCE 0.1   /* an onset within 0.1 step of a grid point is on the grid */
 #define PHASES 40            /* phase candidates per step: 3 ticks apart at 480 ppq */
 #define MONO_MAX_OVERLAP 0.10 /* a part is monophonic when <= 10% of its notes overlap */
+/* The longest tune read: 2^20 16th steps, 65,536 bars of 4/4 (36 hours at
+ * 120 bpm).  Longer ones are refused with the file's name rather than
+ * loaded: an encoding holds up to 256 floats a step (roll128), so this keeps
+ * one tune's encoding under 1 GiB (reel corpus encodes one tune at a time). */
+#define QUANT_MAX_STEPS (1 << 20)
 
 /* One channel of one track. */
 typedef struct {
@@ -290,6 +295,19 @@ ReelStatus quant_tune(const MidiSong *song, const QuantOpts *opts, const char *n
         goto fail;
     }
     tidy_notes(&t);
+    {
+        int64_t end = 0;
+        for (int32_t i = 0; i < t.n_notes; i++)
+            if ((int64_t)t.notes[i].onset + t.notes[i].dur > end)
+                end = (int64_t)t.notes[i].onset + t.notes[i].dur;
+        if (end > QUANT_MAX_STEPS) {
+            s = reel_fail(err, REEL_EUNSUPPORTED,
+                          "%s: %lld 16th steps long (%.0f hours at 120 bpm); reel reads tunes of "
+                          "at most %d steps (%d bars of 4/4)", src, (long long)end,
+                          (double)end / 8 / 3600, QUANT_MAX_STEPS, QUANT_MAX_STEPS / 16);
+            goto fail;
+        }
+    }
 
     for (int32_t i = 0; i < song->n_tempos; i++) {
         int32_t step = i == 0 ? 0 : tick_to_step(song->tempos[i].tick, step_ticks, phase);

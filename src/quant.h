@@ -20,7 +20,8 @@ typedef struct {
 
 /* Build *out (overwritten) from song.  name/source are copied into the tune.
  * Fails with REEL_EEMPTY when the file has no usable part (only drums, no
- * notes, no track of that name). */
+ * notes, no track of that name), REEL_EUNSUPPORTED when the part is longer
+ * than 2^20 16th steps (65,536 bars of 4/4; the message names the file). */
 ReelStatus quant_tune(const MidiSong *song, const QuantOpts *opts, const char *name,
                       const char *source, Tune *out, ReelError *err);
 

@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "soundfont.h"
 
@@ -218,12 +219,94 @@ double snd_tick(Sound *s, double now)
     return next;
 }
 
+void snd_watch(Sound *s, int wake_fd)
+{
+    audio_engine_set_notify(s->e, wake_fd);
+}
+
+bool snd_check(Sound *s, bool playing, char *msg, size_t size)
+{
+    if (!s->e || !s->has_output || !audio_engine_check(s->e, playing, msg, size))
+        return false;
+    s->has_output = false;
+    snprintf(s->device, sizeof s->device, "%s", audio_engine_device(s->e));
+    for (int i = 0; i < SND_PREVIEW_MAX; i++)
+        s->pv[i].pitch = -1;
+    /* What the libraries said about it (write errors, closing the device)
+     * is summed up by msg: it would only push msg off the status line. */
+    s->log_cursor = s->log_opened = audio_log_end();
+    return true;
+}
+
+ReelStatus snd_reopen(Sound *s, ReelError *err)
+{
+    ReelError e2;
+    ReelStatus st;
+    if (!s->e)
+        return reel_fail(err, REEL_EARG, "no audio engine");
+    if (s->has_output)
+        return REEL_OK;
+    st = audio_engine_reopen(s->e, err);
+    /* opening probes the devices again: ALSA and JACK complain by design */
+    s->log_opened = audio_log_end();
+    if (st)
+        return st;
+    s->has_output = true;
+    snprintf(s->device, sizeof s->device, "%s", audio_engine_device(s->e));
+    if (!s->synth && !s->load && s->soundfont[0] && start_load(s, s->soundfont, &e2))
+        snprintf(s->error, sizeof s->error, "%s", e2.msg);
+    return REEL_OK;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static double mono_sec(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+int snd_silence(Sound *s, double max_sec)
+{
+    double t0 = mono_sec();
+    uint64_t f0;
+    int rate, left;
+    if (!s->e)
+        return 0;
+    snd_preview_stop(s);
+    send_live(s, AUDIO_EV_NOTES_OFF, AUDIO_ALL_CHANNELS, 0, 0, 0);
+    if (!s->has_output)
+        return 0;
+    rate = audio_engine_rate(s->e);
+    /* The releases: the callback reports its voices after every buffer. */
+    f0 = audio_engine_frames(s->e);
+    while (mono_sec() - t0 < max_sec && (audio_engine_frames(s->e) < f0 + (uint64_t)rate / 50 ||
+                                         audio_engine_voices(s->e) > 0))
+        sleep_ms(5);
+    left = audio_engine_voices(s->e);
+    send_live(s, AUDIO_EV_SOUND_OFF, AUDIO_ALL_CHANNELS, 0, 0, 0);
+    /* The cut, then the device's buffer and a bit of silence played out. */
+    f0 = audio_engine_frames(s->e);
+    t0 = mono_sec();
+    while (mono_sec() - t0 < 1.0 &&
+           audio_engine_frames(s->e) < f0 + audio_engine_latency_frames(s->e) + (uint64_t)rate / 25)
+        sleep_ms(5);
+    return left;
+}
+
 bool snd_next_message(Sound *s, char *buf, size_t size, bool *is_error)
 {
     AudioLogLevel lv;
     while (audio_log_next(&s->log_cursor, buf, size, &lv)) {
         if (s->log_cursor <= s->log_opened)
             continue; /* probing the devices: ALSA and JACK complain by design */
+        if (!buf[strspn(buf, " \t\r\n")])
+            continue; /* nothing to show */
         if (lv == AUDIO_LOG_ERROR || lv == AUDIO_LOG_WARNING) {
             *is_error = lv == AUDIO_LOG_ERROR;
             return true;

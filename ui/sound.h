@@ -77,6 +77,23 @@ void snd_click(Sound *s, bool downbeat);
  * a negative number when none is. */
 double snd_tick(Sound *s, double now);
 
+/* The device that goes away (audio.h): the engine writes a byte to
+ * wake_fd when its stream ends by itself (so a sleeping loop wakes). */
+void snd_watch(Sound *s, int wake_fd);
+/* Look at the output (playing: frames are expected to come); true when it
+ * was just lost: has_output is false from now on, msg says what happened.
+ * Playing goes on, silently, on the engine's clock. */
+bool snd_check(Sound *s, bool playing, char *msg, size_t size);
+/* Try the device again (:audio); REEL_OK when there is sound again (the
+ * soundfont is loaded then if it never was). */
+ReelStatus snd_reopen(Sound *s, ReelError *err);
+/* Silence before closing: every note released, up to max_sec for the
+ * releases to end, then every voice cut and the device's buffer played
+ * out (up to a second more, for a device that is slow to take it).
+ * Returns the voices still sounding before the cut (0: all ended by
+ * themselves). */
+int snd_silence(Sound *s, double max_sec);
+
 /* The next library message for the status line (errors and warnings;
  * probing messages from opening the device are counted, not shown): true
  * with the text, or false. */

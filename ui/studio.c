@@ -25,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <signal.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,7 +43,7 @@
 #define GEN_FIRST_SEC 0.020      /* ... when a take starts (the first bars at once) */
 #define STATUS_SEC 6.0           /* messages stay this long */
 #define FRAME_MIN_SEC 0.016      /* the playhead is drawn at most ~60 times a second */
-#define DEFAULT_MODEL "fiddle-melody.reel"
+#define DEFAULT_MODEL "fiddle-lookback.reel"
 
 double studio_now(void)
 {
@@ -143,6 +145,171 @@ bool studio_open_model(Studio *s, const char *path)
     snprintf(what, sizeof what, "epoch %d, val acc %.1f%%", m.progress.epoch,
              isnan(m.progress.val_acc) ? 0.0 : m.progress.val_acc * 100.0);
     return studio_use_model(s, &m, path, what);
+}
+
+/* ---- the model file on disk --------------------------------------------------------
+ * `reel train` may finish a checkpoint over the model the studio uses, or
+ * someone copies another (or a damaged) file over it.  The folder is
+ * watched with inotify (nothing to do while nothing changes; without
+ * inotify the file is stat'ed every few seconds when the loop wakes); a
+ * change to the file (another inode, size or mtime) is looked at once it
+ * has been quiet for WATCH_SETTLE_SEC: a file that loads and differs from
+ * the model in use replaces it, with a message; a file that does not load
+ * is named on the status line and the model in use stays.  One studio per
+ * process, so the watch is this file's own state. */
+
+#define WATCH_SETTLE_SEC 0.25
+#define WATCH_STAT_SEC 3.0
+
+typedef struct {
+    bool ok;
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime;
+} FileSig;
+
+static struct {
+    int fd;                  /* inotify; -1: none (stat now and then) */
+    int wd;                  /* the watched folder; -1: none */
+    char path[4096];         /* the model file watched ("" when none) */
+    char base[256];          /* its name in the folder */
+    FileSig sig;             /* the file as the model in use was read from it */
+    bool pending;            /* it changed; look at due */
+    double due;
+    double last_stat;
+} mw = {-1, -1, "", "", {false, 0, 0, 0, {0, 0}}, false, 0, 0};
+
+static FileSig file_sig(const char *path)
+{
+    FileSig g;
+    struct stat st;
+    memset(&g, 0, sizeof g);
+    if (stat(path, &st) != 0)
+        return g;
+    g.ok = true;
+    g.dev = st.st_dev;
+    g.ino = st.st_ino;
+    g.size = st.st_size;
+    g.mtime = st.st_mtim;
+    return g;
+}
+
+static bool sig_same(const FileSig *a, const FileSig *b)
+{
+    return a->ok == b->ok && (!a->ok || (a->dev == b->dev && a->ino == b->ino &&
+                                         a->size == b->size &&
+                                         a->mtime.tv_sec == b->mtime.tv_sec &&
+                                         a->mtime.tv_nsec == b->mtime.tv_nsec));
+}
+
+/* Watch the model in use (after it was loaded from s->model_path). */
+static void watch_model(Studio *s)
+{
+    char dir[4096];
+    const char *slash;
+    if (!s->have_model || !s->model_path[0]) {
+        mw.path[0] = '\0';
+        return;
+    }
+    snprintf(mw.path, sizeof mw.path, "%s", s->model_path);
+    mw.sig = file_sig(mw.path);
+    mw.pending = false;
+    mw.last_stat = studio_now();
+    slash = strrchr(mw.path, '/');
+    snprintf(mw.base, sizeof mw.base, "%.255s", slash ? slash + 1 : mw.path);
+    if (slash == mw.path)
+        snprintf(dir, sizeof dir, "/");
+    else if (slash)
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - mw.path), mw.path);
+    else
+        snprintf(dir, sizeof dir, ".");
+    if (mw.fd < 0)
+        mw.fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (mw.fd < 0)
+        return;
+    if (mw.wd >= 0)
+        inotify_rm_watch(mw.fd, mw.wd);
+    mw.wd = inotify_add_watch(mw.fd, dir, IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM |
+                                               IN_CREATE | IN_DELETE | IN_ATTRIB);
+}
+
+static void watch_close(void)
+{
+    if (mw.fd >= 0)
+        close(mw.fd);
+    mw.fd = mw.wd = -1;
+    mw.path[0] = '\0';
+}
+
+/* The model file changed: load it, or say why not. */
+static void watch_look(Studio *s)
+{
+    FileSig now = file_sig(mw.path);
+    Model m;
+    ReelError err;
+    char path[4096], old_hex[17], new_hex[17], what[200];
+    mw.pending = false;
+    mw.last_stat = studio_now();
+    if (sig_same(&now, &mw.sig))
+        return;
+    mw.sig = now;
+    if (!now.ok) {
+        studio_status(s, 2, "the model file %s is gone; the model loaded from it stays in use",
+                      mw.path);
+        return;
+    }
+    snprintf(path, sizeof path, "%s", mw.path);
+    model_init(&m);
+    if (model_load(&m, path, 0, 0, &err)) {
+        studio_status(s, 2, "%s changed on disk and cannot be used (%s); the model loaded "
+                            "before stays in use", path, err.msg);
+        model_free(&m);
+        return;
+    }
+    model_checksum_hex(&s->model, old_hex);
+    model_checksum_hex(&m, new_hex);
+    if (s->have_model && !strcmp(old_hex, new_hex)) {
+        model_free(&m);
+        return; /* the same weights written again */
+    }
+    snprintf(what, sizeof what, "reloaded: the file changed on disk; epoch %d",
+             m.progress.epoch);
+    if (studio_use_model(s, &m, path, what))
+        watch_model(s);
+}
+
+static void watch_tick(Studio *s, double now)
+{
+    char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+    ssize_t n;
+    if (!s->have_model) {
+        mw.path[0] = '\0';
+        return;
+    }
+    if (strcmp(mw.path, s->model_path) != 0)
+        watch_model(s);
+    if (mw.fd >= 0 && mw.wd >= 0) {
+        while ((n = read(mw.fd, buf, sizeof buf)) > 0) {
+            for (char *p = buf; p < buf + n;) {
+                const struct inotify_event *ev = (const struct inotify_event *)p;
+                if (ev->len && !strcmp(ev->name, mw.base)) {
+                    mw.pending = true;
+                    mw.due = now + WATCH_SETTLE_SEC;
+                }
+                p += sizeof *ev + ev->len;
+            }
+        }
+    } else if (now - mw.last_stat >= WATCH_STAT_SEC) {
+        FileSig g = file_sig(mw.path);
+        mw.last_stat = now;
+        if (!sig_same(&g, &mw.sig) && !mw.pending) {
+            mw.pending = true;
+            mw.due = now + WATCH_SETTLE_SEC;
+        }
+    }
+    if (mw.pending && now >= mw.due)
+        watch_look(s);
 }
 
 void studio_apply_so(Studio *s)
@@ -827,6 +994,15 @@ static void command(Studio *s, const char *line)
             studio_status(s, 2, "%s", err.msg);
         else
             studio_status(s, 0, "loading %s ...", arg);
+    } else if (!strcmp(word, "audio")) {
+        if (!s->snd_ok)
+            studio_status(s, 2, "no audio engine");
+        else if (s->snd.has_output)
+            studio_status(s, 0, "audio output: %s", s->snd.device);
+        else if (snd_reopen(&s->snd, &err))
+            studio_status(s, 2, "still no audio output: %s", err.msg);
+        else
+            studio_status(s, 1, "audio output back: %s", s->snd.device);
     } else if (!strcmp(word, "gain")) {
         if (!parse_num(arg, 0.01, 10, &x)) {
             studio_status(s, 2, "gain needs 0.01..10");
@@ -1371,8 +1547,14 @@ static void tick(Studio *s, double now, bool keyed)
         }
         while (snd_next_message(&s->snd, msg, sizeof msg, &is_error))
             studio_status(s, is_error ? 2 : 0, "%s", msg);
+        if (snd_check(&s->snd, s->playing, msg, sizeof msg)) {
+            studio_status(s, 2, "audio output lost: %s; the studio goes on silently "
+                                "(:audio tries the device again)", msg);
+            s->dirty |= DIRTY_HEADER;
+        }
         snd_tick(&s->snd, now);
     }
+    watch_tick(s, now);
     if (s->counting_in) {
         while (s->counting_in && s->count_done < s->count_beats &&
                now >= s->count_t0 + s->count_done * s->count_beat) {
@@ -1459,6 +1641,10 @@ static int next_timeout(Studio *s, double now)
         DUE(1.0); /* the clock and ETA on the training view */
     if (s->th.want_sample || s->th.want_use)
         DUE(0.25);
+    if (mw.pending)
+        DUE(mw.due - now);
+    else if (mw.path[0] && (mw.fd < 0 || mw.wd < 0))
+        DUE(WATCH_STAT_SEC);
 #undef DUE
     if (t < 0)
         return -1;
@@ -1501,6 +1687,9 @@ static void write_stats(Studio *s)
         fprintf(f, "audio_underruns %" PRIu64 "\n", as.underruns);
         fprintf(f, "audio_late_events %" PRIu64 "\n", as.late_events);
         fprintf(f, "audio_callback_max_ms %.3f\n", as.max_ms);
+        fprintf(f, "audio_device %s\n", s->snd.device);
+        /* after the quit path's silence: every voice ended or cut */
+        fprintf(f, "audio_voices_at_exit %d\n", audio_engine_voices(s->snd.e));
     }
     if (s->stats.play_origin != UINT64_MAX && s->stats.play_rate > 0)
         fprintf(f, "play origin %" PRIu64 " rate %d bpm %.3f from %.3f\n", s->stats.play_origin,
@@ -1510,11 +1699,12 @@ static void write_stats(Studio *s)
 
 static void run_loop(Studio *s)
 {
-    struct pollfd fds[2];
+    struct pollfd fds[3];
     fds[0].fd = STDIN_FILENO;
     fds[0].events = POLLIN;
     fds[1].fd = s->wake[0];
     fds[1].events = POLLIN;
+    fds[2].events = POLLIN;
     for (;;) {
         double t_wake = studio_now(), now;
         bool had_key = false;
@@ -1548,7 +1738,8 @@ static void run_loop(Studio *s)
                 s->stats.key_ms_max = ms;
         }
         timeout = next_timeout(s, studio_now());
-        if (poll(fds, 2, timeout) < 0 && errno != EINTR)
+        fds[2].fd = mw.fd; /* the model's folder (negative: none) */
+        if (poll(fds, 3, timeout) < 0 && errno != EINTR)
             break;
         if (fds[0].revents & (POLLHUP | POLLERR | POLLNVAL)) {
             /* The terminal went away (its window was closed): leave as after
@@ -1557,6 +1748,34 @@ static void run_loop(Studio *s)
             break;
         }
     }
+}
+
+/* The melody, after a signal: $XDG_STATE_HOME/reel/unsaved-DATE-TIME.mid
+ * (path written to out, "" when it could not be saved). */
+static void rescue_melody(Studio *s, char *out, size_t size)
+{
+    char dir[4096], path[4300], stamp[32];
+    const char *x = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+    time_t now = time(NULL);
+    struct tm tm;
+    out[0] = '\0';
+    if (x && x[0] == '/')
+        snprintf(dir, sizeof dir, "%s/reel", x);
+    else
+        snprintf(dir, sizeof dir, "%s/.local/state/reel", home && *home ? home : "/tmp");
+    for (char *p = dir + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            mkdir(dir, 0755);
+            *p = '/';
+        }
+    mkdir(dir, 0755);
+    localtime_r(&now, &tm);
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    snprintf(path, sizeof path, "%s/unsaved-%s.mid", dir, stamp);
+    files_save(s, path);
+    if (!s->song.dirty)
+        snprintf(out, size, "%s", path);
 }
 
 /* ---- the command ------------------------------------------------------------------------ */
@@ -1589,13 +1808,19 @@ static void studio_usage(FILE *f)
         "last play started) for tests and benchmarks.\n"
         "\n"
         "Exit status: 0 after q, 1 when the studio cannot start (no terminal), 2 bad usage,\n"
-        "130 after Ctrl-C (or when the terminal goes away).\n",
+        "128 + the signal after one: 130 Ctrl-C (SIGINT), 143 SIGTERM, 129 SIGHUP or the\n"
+        "terminal going away; an unsaved melody is then kept in\n"
+        "$XDG_STATE_HOME/reel/unsaved-DATE-TIME.mid.  Sound that is playing is faded out\n"
+        "first; on a crash the terminal is restored and the sound silenced.  A device\n"
+        "that goes away leaves the studio silent (:audio tries it again); a model file\n"
+        "replaced on disk is reloaded, or named on the status line when it is damaged.\n",
         DEFAULT_MODEL);
 }
 
 static void studio_free(Studio *s)
 {
     files_wait(s);
+    term_set_crash_audio(NULL);
     if (s->snd_ok)
         snd_close(&s->snd);
     s->snd_ok = false;
@@ -1711,6 +1936,8 @@ int cmd_studio(int argc, char **argv)
             studio_status(s, 2, "sound: %s", err.msg);
         } else {
             s->snd_ok = true;
+            snd_watch(&s->snd, s->wake[1]);
+            term_set_crash_audio(s->snd.e);
             player_meter(s);
             if (!s->snd.has_output)
                 studio_status(s, 2, "no audio output (%s): the studio runs silent; s saves WAV",
@@ -1735,18 +1962,28 @@ int cmd_studio(int argc, char **argv)
     /* The one way out: silence, threads, settings, terminal. */
     if (s->snd_ok) {
         player_stop(s->snd.p);
-        snd_preview_stop(&s->snd);
+        snd_silence(&s->snd, 0.5);
     }
     if (trainer_active(&s->tr))
         trainer_stop(&s->tr);
     trainer_join(&s->tr);
     term_close();
+    watch_close();
     save_settings(s);
     write_stats(s);
     if (s->quit_now) {
-        fprintf(stderr, "reel studio: stopped by a signal%s\n",
-                unsaved(s) ? "; the melody was not saved" : "");
-        rc = 130;
+        /* A signal, or the terminal went away: nothing was asked, so an
+         * unsaved melody is kept in a file. */
+        int sig = term_signalled();
+        bool lost = unsaved(s);
+        char kept[4300] = "";
+        if (lost)
+            rescue_melody(s, kept, sizeof kept);
+        fprintf(stderr, "reel studio: stopped by %s%s%s%s\n",
+                sig == SIGINT ? "Ctrl-C (SIGINT)" : sig == SIGTERM ? "SIGTERM"
+                : sig == SIGHUP ? "SIGHUP (the terminal hung up)" : "the terminal going away",
+                lost ? "; the melody was not saved" : "", kept[0] ? ": it is in " : "", kept);
+        rc = 128 + (sig ? sig : SIGHUP);
     }
     studio_free(s);
     free(s);

@@ -283,5 +283,7 @@ bool term_open(int wake_fd, char *err, size_t size);
 void term_close(void);
 /* The signal that asked to quit (0: none). */
 int term_signalled(void);
+/* The engine a crash silences (audio_engine_crash_silence) before dying; NULL: none. */
+void term_set_crash_audio(AudioEngine *e);
 
 #endif

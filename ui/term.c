@@ -6,9 +6,11 @@
  * endwin), a crash (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT) through a
  * handler that does only async-signal-safe things: the termios saved at
  * start, the escape strings that end curses' modes (taken from terminfo at
- * start), then the signal again with its default action, so the exit
- * status says what happened.  The same restore runs at exit() and, in the
- * sanitizer build, when a sanitizer ends the process after a report.
+ * start), the audio callback told to write silence (atomics and a bounded
+ * nanosleep wait: audio_engine_crash_silence), then the signal again with
+ * its default action, so the exit status says what happened.  The same
+ * restore runs at exit() and, in the sanitizer build, when a sanitizer ends
+ * the process after a report.
  *
  * While curses runs, a stderr that is the same terminal is pointed at a
  * log file ($XDG_STATE_HOME/reel/studio.log), so nothing a library might
@@ -23,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -40,6 +43,8 @@ static int saved_stderr = -1;
 static struct sigaction old_winch;
 static SCREEN *screen;
 static int curses_on;
+static AudioEngine *volatile crash_audio;
+static pid_t main_tid;
 
 static void poke(void)
 {
@@ -87,11 +92,30 @@ static void restore_raw(void)
         dup2(saved_stderr, STDERR_FILENO);
 }
 
-static void on_crash(int sig)
+static void on_crash(int sig, siginfo_t *info, void *uc)
 {
+    AudioEngine *e = crash_audio;
+    (void)uc;
+    /* Sent by another process (kill -SEGV), it may land in any thread, the
+     * audio callback's too, which then could not play the silence: hand it
+     * to the main thread.  A real fault, or abort() in this process, is
+     * handled where it happened. */
+    if (info && (info->si_code == SI_USER || info->si_code == SI_QUEUE) &&
+        info->si_pid != getpid() && main_tid > 0 && (pid_t)syscall(SYS_gettid) != main_tid) {
+        syscall(SYS_tgkill, (pid_t)getpid(), main_tid, sig);
+        return;
+    }
     restore_raw();
+    crash_audio = NULL; /* a second crash (in the audio thread itself) goes straight on */
+    if (e)
+        audio_engine_crash_silence(e);
     signal(sig, SIG_DFL);
     raise(sig);
+}
+
+void term_set_crash_audio(AudioEngine *e)
+{
+    crash_audio = e;
 }
 
 /* exit() from somewhere that is not the quit path (a library), and the
@@ -193,7 +217,9 @@ bool term_open(int wake_fd, char *err, size_t size)
     sigaction(SIGPIPE, &sa, NULL);
     sa.sa_handler = on_winch;
     sigaction(SIGWINCH, &sa, &old_winch);
-    sa.sa_handler = on_crash;
+    sa.sa_sigaction = on_crash;
+    sa.sa_flags = SA_SIGINFO;
+    main_tid = (pid_t)syscall(SYS_gettid);
     for (size_t i = 0; i < sizeof crash / sizeof crash[0]; i++)
         sigaction(crash[i], &sa, NULL);
     {
