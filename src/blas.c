@@ -294,6 +294,7 @@ static void hgemv_t_c(int m, int n, const uint16_t *A, int lda, const float *x, 
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define HAVE_HALF_SIMD 1
+#include <cpuid.h>
 #include <immintrin.h>
 
 #define TARGET_AVX2 __attribute__((target("avx2,f16c,fma")))
@@ -412,16 +413,24 @@ TARGET_AVX2 static void half_convert_avx2(const float *x, uint16_t *h, const uin
 
 static int half_level = -1; /* -1: not decided yet */
 
+#ifdef HAVE_HALF_SIMD
+/* F16C from cpuid: clang 14's __builtin_cpu_supports does not know "f16c". */
+static int cpu_has_f16c(void)
+{
+    unsigned a, b, c, d;
+    return __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C);
+}
+#endif
+
 static int half_cpu_level(void)
 {
 #ifdef HAVE_HALF_SIMD
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("f16c") &&
+        __builtin_cpu_supports("avx512vl") && cpu_has_f16c() &&
         __builtin_cpu_supports("fma"))
         return 2;
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c") &&
-        __builtin_cpu_supports("fma"))
+    if (__builtin_cpu_supports("avx2") && cpu_has_f16c() && __builtin_cpu_supports("fma"))
         return 1;
 #endif
     return 0;
@@ -593,14 +602,18 @@ void blas_q8gemv_t_ref(const BlasQ8 *q, const float *x, float *y, void *work)
 #ifdef HAVE_HALF_SIMD
 #define TARGET_VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
 
-TARGET_VNNI static void q8gemv_t_vnni(const BlasQ8 *q, const uint8_t *xq, float sx, float *y)
+TARGET_VNNI static void q8gemv_t_vnni(const BlasQ8 *q, const uint8_t *xq, float sx, float *y,
+                                       bool reverse)
 {
     const int groups = q->m4 / 4, nb = q->n16 / 16, full = nb / Q8_GROUP * Q8_GROUP;
     const int32_t *x32 = (const int32_t *)(const void *)xq;
-    const int8_t *p = q->q;
+    const int8_t *p;
     int32_t acc[16 * Q8_GROUP];
-    int jb = 0;
-    for (; jb < full; jb += Q8_GROUP) {
+    int jb;
+    for (int u = 0; u < full / Q8_GROUP; u++) {
+        int G = reverse ? full / Q8_GROUP - 1 - u : u;
+        jb = G * Q8_GROUP;
+        p = q->q + (size_t)G * (size_t)groups * 64 * Q8_GROUP;
         __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0,
                 a7 = a0;
         for (int g = 0; g < groups; g++, p += 64 * Q8_GROUP) {
@@ -624,7 +637,8 @@ TARGET_VNNI static void q8gemv_t_vnni(const BlasQ8 *q, const uint8_t *xq, float 
         _mm512_storeu_si512((void *)(acc + 112), a7);
         q8_finish(q, acc, sx, jb * 16, q->n - jb * 16 < 16 * Q8_GROUP ? q->n - jb * 16 : 16 * Q8_GROUP, y);
     }
-    for (; jb < nb; jb++) {
+    p = q->q + (size_t)full * (size_t)groups * 64;
+    for (jb = full; jb < nb; jb++) {
         /* a block alone: two accumulators over alternate groups */
         __m512i a0 = _mm512_setzero_si512(), a1 = a0;
         int g = 0;
@@ -672,7 +686,7 @@ void blas_set_q8_level(int level)
     q8_level = level < 0 ? -1 : level < cpu ? level : cpu;
 }
 
-void blas_q8gemv_t(const BlasQ8 *q, const float *x, float *y, void *work)
+void blas_q8gemv_t_dir(const BlasQ8 *q, const float *x, float *y, void *work, bool reverse)
 {
 #ifdef HAVE_HALF_SIMD
     if (blas_q8_level() >= 1) {
@@ -680,12 +694,19 @@ void blas_q8gemv_t(const BlasQ8 *q, const float *x, float *y, void *work)
         if (sx == 0.0f)
             return;
         if (!isnan(sx)) {
-            q8gemv_t_vnni(q, work, sx, y);
+            q8gemv_t_vnni(q, work, sx, y, reverse);
             return;
         }
     }
+#else
+    (void)reverse;
 #endif
     blas_q8gemv_t_ref(q, x, y, work);
+}
+
+void blas_q8gemv_t(const BlasQ8 *q, const float *x, float *y, void *work)
+{
+    blas_q8gemv_t_dir(q, x, y, work, false);
 }
 
 void blas_set_threads(int n)

@@ -17,6 +17,7 @@
 #ifndef REEL_BLAS_H
 #define REEL_BLAS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -134,6 +135,11 @@ int blas_q8_pack(BlasQ8 *q, int m, int n, const float *A, int lda, void *mem);
 /* y += op(A) x as above.  work: blas_q8_work(q) bytes, 64-byte aligned. */
 size_t blas_q8_work(const BlasQ8 *q);
 void blas_q8gemv_t(const BlasQ8 *q, const float *x, float *y, void *work);
+/* The same with the columns taken in reverse order when reverse: the same
+ * results bit for bit.  Alternating the order step by step lets a matrix
+ * larger than the cache start where the last product ended, on the part
+ * still cached. */
+void blas_q8gemv_t_dir(const BlasQ8 *q, const float *x, float *y, void *work, bool reverse);
 void blas_q8gemv_t_ref(const BlasQ8 *q, const float *x, float *y, void *work);
 /* 1: the AVX-512 VNNI kernel; 0: plain C (the same sums, much slower).  The
  * environment variable REEL_BLAS_Q8_LEVEL=0 or blas_set_q8_level(0) forces

@@ -1200,6 +1200,8 @@ struct NetState {
     size_t n_v;
     float *block;
     void *q8work;    /* the int8 products' quantized input (64-byte aligned) */
+    bool flip;       /* this step takes the int8 columns in reverse order (every other
+                        step: each starts on what the last left in the cache) */
     size_t q8work_len;
 };
 
@@ -1456,9 +1458,9 @@ const float *net_step(const Net *n, NetState *s, const float *x, int32_t x_id)
         if (q8) {
             if (l == 0) {
                 input_rows(n, L, x, x_id, s->gates);
-                blas_q8gemv_t(&q8[0], h, s->gates, s->q8work);
+                blas_q8gemv_t_dir(&q8[0], h, s->gates, s->q8work, s->flip);
             } else {
-                blas_q8gemv_t(&q8[l], v, s->gates, s->q8work);
+                blas_q8gemv_t_dir(&q8[l], v, s->gates, s->q8work, s->flip);
             }
         } else if (hw) {
             /* half weights: [x; h] against [Wx; Wh] in one product that skips
@@ -1508,7 +1510,7 @@ const float *net_step(const Net *n, NetState *s, const float *x, int32_t x_id)
     if (D) {
         memcpy(s->zd, n->params + n->bd, (size_t)D * sizeof(float));
         if (q8)
-            blas_q8gemv_t(&q8[c->layers], s->z, s->zd, s->q8work);
+            blas_q8gemv_t_dir(&q8[c->layers], s->z, s->zd, s->q8work, s->flip);
         else if (hw)
             blas_hgemv_t(H, D, hw + n->wd, D, s->z, s->zd);
         else
@@ -1522,10 +1524,11 @@ const float *net_step(const Net *n, NetState *s, const float *x, int32_t x_id)
     }
     memcpy(s->logits, n->params + n->bo, (size_t)K * sizeof(float));
     if (q8)
-        blas_q8gemv_t(&q8[c->layers + (D ? 1 : 0)], z, s->logits, s->q8work);
+        blas_q8gemv_t_dir(&q8[c->layers + (D ? 1 : 0)], z, s->logits, s->q8work, s->flip);
     else if (hw)
         blas_hgemv_t(F, K, hw + n->wo, K, z, s->logits);
     else
         blas_sgemv(BLAS_T, F, K, 1.0f, n->params + n->wo, K, z, 1.0f, s->logits);
+    s->flip = !s->flip;
     return s->logits;
 }

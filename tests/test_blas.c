@@ -155,6 +155,12 @@ static int packed_case(Rng *r, BlasTrans tw, int M, int N, int K, float beta, in
     return bad;
 }
 
+/* REEL_TEST_QUICK (valgrind): products of at most this many multiply-adds. */
+static int too_big(long mnk)
+{
+    return test_quick() && mnk > 300000;
+}
+
 static void packed_cases(Rng *r)
 {
     static const int Ms[] = {1, 2, 3, 5, 7, 8, 9, 15, 16, 32, 33, 64};
@@ -163,13 +169,15 @@ static void packed_cases(Rng *r)
     for (size_t mi = 0; mi < sizeof Ms / sizeof Ms[0]; mi++)
         for (size_t ni = 0; ni < sizeof NKs / sizeof NKs[0]; ni++) {
             int M = Ms[mi], N = NKs[ni][0], K = NKs[ni][1];
-            if ((size_t)M * N * K > 2000000 && M != 32)
+            if (((size_t)M * N * K > 2000000 && M != 32) || too_big((long)M * N * K))
                 continue;
             packed_case(r, (BlasTrans)((mi + ni) % 2), M, N, K, (mi % 3) == 0 ? 0.0f : 1.0f,
                         (int)(ni % 2) * 3);
         }
-    packed_case(r, BLAS_N, 32, 1024, 256, 1.0f, 0);
-    packed_case(r, BLAS_T, 32, 256, 1024, 0.0f, 0);
+    if (!too_big(32L * 1024 * 256)) {
+        packed_case(r, BLAS_N, 32, 1024, 256, 1.0f, 0);
+        packed_case(r, BLAS_T, 32, 256, 1024, 0.0f, 0);
+    }
     packed_case(r, BLAS_T, 5, 40, 64, 1.0f, 2);
 }
 
@@ -275,6 +283,8 @@ static void half_cases(Rng *r)
         CHECK(blas_half_level() == level, "half level %d forced: %d", level, blas_half_level());
         half_conversions(level);
         for (size_t d = 0; d < sizeof dims / sizeof dims[0]; d++) {
+            if (too_big((long)dims[d][0] * dims[d][1]))
+                continue;
             hgemv_case(r, dims[d][0], dims[d][1], 0, 1.0f, level);
             hgemv_case(r, dims[d][0], dims[d][1], (int)(d % 4) * 3, 0.3f, level);
             hgemv_case(r, dims[d][0], dims[d][1], 1, 0.0f, level);
@@ -325,6 +335,12 @@ static void q8_case(Rng *r, int m, int n, int pad, float xscale)
     CHECK(memcmp(y1, y2, (size_t)n * sizeof(float)) == 0,
           "q8gemv_t level %d (%d, %d): kernel and C differ (y[0] %.9g vs %.9g)", blas_q8_level(), m,
           n, (double)y1[0], (double)y2[0]);
+    memcpy(y1, y0, (size_t)n * sizeof(float));
+    memcpy(y2, y0, (size_t)n * sizeof(float));
+    blas_q8gemv_t_dir(&q, x, y1, work, true);
+    blas_q8gemv_t_ref(&q, x, y2, work);
+    CHECK(memcmp(y1, y2, (size_t)n * sizeof(float)) == 0,
+          "q8gemv_t level %d (%d, %d): the reverse order differs", blas_q8_level(), m, n);
     for (int j = 0; j < n; j++) {
         double exact = y0[j], bound = 0, sx = xmax / 127.0, sj = q.scale[j];
         for (int i = 0; i < m; i++) {
@@ -360,7 +376,8 @@ static void q8_cases(Rng *r)
     for (int level = 1; level >= 0; level--) {
         blas_set_q8_level(level);
         for (size_t d = 0; d < sizeof dims / sizeof dims[0]; d++)
-            q8_case(r, dims[d][0], dims[d][1], (int)(d % 3) * 5, d % 2 ? 1.0f : 40.0f);
+            if (!too_big((long)dims[d][0] * dims[d][1]))
+                q8_case(r, dims[d][0], dims[d][1], (int)(d % 3) * 5, d % 2 ? 1.0f : 40.0f);
     }
     blas_set_q8_level(-1);
     fprintf(stderr, "int8 products: level %d (1 AVX-512 VNNI, 0 C)\n", blas_q8_level());
@@ -437,6 +454,8 @@ int main(void)
                         int big = dims[d][0] * dims[d][1] > 20000;
                         if (big && (ab % 2 || ab == 4))
                             continue; /* the big shapes with alpha 1, beta 0 and 1 */
+                        if (too_big((long)dims[d][0] * dims[d][1] * dims[d][2]))
+                            continue;
                         gemm_case(&r, (BlasTrans)ta, (BlasTrans)tb, dims[d][0], dims[d][1],
                                   dims[d][2], alphas[ab % 2], betas[ab / 2], (int)(d % 3) * 3);
                         cases++;
@@ -447,7 +466,7 @@ int main(void)
         static const int dims[][2] = {{1, 1}, {1, 9}, {9, 1}, {7, 13}, {269, 1024}, {1024, 269},
                                       {640, 2048}, {33, 65}, {512, 7}};
         for (size_t d = 0; d < sizeof dims / sizeof dims[0]; d++)
-            for (int ta = 0; ta < 2; ta++) {
+            for (int ta = 0; ta < 2 && !too_big((long)dims[d][0] * dims[d][1]); ta++) {
                 gemv_case(&r, (BlasTrans)ta, dims[d][0], dims[d][1], 1.0f, 1.0f, 0);
                 gemv_case(&r, (BlasTrans)ta, dims[d][0], dims[d][1], -2.0f, 0.0f, 5);
                 gemv_case(&r, (BlasTrans)ta, dims[d][0], dims[d][1], 0.5f, 0.5f, 1);
@@ -465,13 +484,17 @@ int main(void)
     /* The same products at two threads, and bit-identical when repeated. */
     {
         int m = 300, n = 512, k = 700;
+        if (test_quick())
+            m = 30, n = 51, k = 70;
         float *A = randv(&r, (size_t)m * k), *B = randv(&r, (size_t)k * n);
         float *C1 = calloc((size_t)m * n, sizeof(float)), *C2 = calloc((size_t)m * n, sizeof(float));
         REQUIRE(C1 && C2, "out of memory");
         blas_set_threads(2);
         CHECK(blas_get_threads() >= 1, "threads: %d", blas_get_threads());
-        gemm_case(&r, BLAS_T, BLAS_N, 128, 1024, 320, 1.0f, 1.0f, 0);
-        gemm_case(&r, BLAS_N, BLAS_T, 256, 512, 128, 1.0f, 0.0f, 0);
+        if (!test_quick()) {
+            gemm_case(&r, BLAS_T, BLAS_N, 128, 1024, 320, 1.0f, 1.0f, 0);
+            gemm_case(&r, BLAS_N, BLAS_T, 256, 512, 128, 1.0f, 0.0f, 0);
+        }
         blas_sgemm(BLAS_N, BLAS_N, m, n, k, 1.0f, A, k, B, n, 0.0f, C1, n);
         blas_sgemm(BLAS_N, BLAS_N, m, n, k, 1.0f, A, k, B, n, 0.0f, C2, n);
         CHECK(memcmp(C1, C2, (size_t)m * n * sizeof(float)) == 0, "repeat is bit-identical");
