@@ -352,6 +352,8 @@ ReelStatus corpus_load(Corpus *c, const char *const *paths, int n_paths, const C
         }
     }
     for (long i = 0; i < l.n; i++) {
+        if (opts && opts->shards > 1 && i % opts->shards != opts->shard)
+            continue;
         corpus_load_file(c, l.paths[i], opts);
         if (opts && opts->progress)
             opts->progress(opts->progress_user, i + 1, l.n, l.paths[i]);

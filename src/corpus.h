@@ -41,6 +41,10 @@ typedef struct {
     long max_files;       /* stop the walk after this many files; 0 = 1,000,000 */
     CorpusProgress progress;
     void *progress_user;
+    int shard, shards;    /* shards > 1: load only the files i (in the sorted list of every
+                             path's files) with i % shards == shard; the others are not read
+                             and progress is called for the loaded ones only (data-parallel
+                             training: each rank reads its share) */
 } CorpusOpts;
 
 void corpus_init(Corpus *c);

@@ -12,6 +12,9 @@ void data_free(Dataset *d)
     free(d->bits);
     free(d->vals);
     free(d->ids);
+    free(d->bar_pos);
+    free(d->bar_len);
+    free(d->src);
     memset(d, 0, sizeof *d);
 }
 
@@ -37,6 +40,7 @@ ReelStatus data_build(Dataset *d, const Tune *tunes, const int32_t *which, int32
     d->enc = *e;
     d->classes = enc_is_classes(e->kind);
     d->width = enc_width(e, v);
+    d->in_floats = enc_lookback(e) ? enc_in_width(e, v) : 0;
     if (d->width <= 0)
         return reel_fail(err, REEL_EARG, "encoding %s needs a vocabulary", enc_name(e->kind));
     enc = calloc((size_t)(n > 0 ? n : 1), sizeof *enc);
@@ -53,13 +57,19 @@ ReelStatus data_build(Dataset *d, const Tune *tunes, const int32_t *which, int32
         }
     }
     d->start = malloc((size_t)(kept + 1) * sizeof *d->start);
+    d->src = malloc((size_t)(kept ? kept : 1) * sizeof *d->src);
     if (d->classes)
         d->ids = malloc((size_t)(rows ? rows : 1) * sizeof *d->ids);
     else if (e->kind == ENC_REGRESS)
         d->vals = malloc((size_t)(rows ? rows : 1) * (size_t)d->width * sizeof *d->vals);
     else
         d->bits = malloc((size_t)(rows ? rows : 1) * (size_t)d->width);
-    if (!d->start || (!d->ids && !d->vals && !d->bits)) {
+    if (d->in_floats) {
+        d->bar_pos = malloc((size_t)(rows ? rows : 1) * sizeof *d->bar_pos);
+        d->bar_len = malloc((size_t)(rows ? rows : 1) * sizeof *d->bar_len);
+    }
+    if (!d->start || !d->src || (!d->ids && !d->vals && !d->bits) ||
+        (d->in_floats && (!d->bar_pos || !d->bar_len))) {
         s = reel_fail(err, REEL_ENOMEM, "out of memory: %lld rows of %d", (long long)rows,
                       d->width);
         goto done;
@@ -70,9 +80,14 @@ ReelStatus data_build(Dataset *d, const Tune *tunes, const int32_t *which, int32
         size_t w = (size_t)d->width;
         if (x->n < 2)
             continue;
+        d->src[d->n_tunes] = i;
         d->start[d->n_tunes++] = rows;
         if (d->ids) {
             memcpy(d->ids + rows, x->ids, (size_t)x->n * sizeof *d->ids);
+            if (d->in_floats) {
+                memcpy(d->bar_pos + rows, x->bar_pos, (size_t)x->n * sizeof *d->bar_pos);
+                memcpy(d->bar_len + rows, x->bar_len, (size_t)x->n * sizeof *d->bar_len);
+            }
         } else if (d->vals) {
             memcpy(d->vals + (size_t)rows * w, x->x, (size_t)x->n * w * sizeof *d->vals);
         } else {
@@ -126,9 +141,12 @@ int64_t data_windows(const Dataset *d, int W, Rng *rng, Window **out)
 void data_fill(const Dataset *d, const Window *w, int nb, int W, int B, float *x,
                int32_t *x_ids, float *y, int32_t *y_ids, float *mask)
 {
-    size_t F = (size_t)d->width;
-    if (d->classes) {
+    size_t F = (size_t)d->width, FI = (size_t)d->in_floats;
+    if (FI)
+        memset(x, 0, (size_t)W * (size_t)B * FI * sizeof *x);
+    else if (d->classes)
         memset(x_ids, 0, (size_t)W * (size_t)B * sizeof *x_ids);
+    if (d->classes) {
         memset(y_ids, 0, (size_t)W * (size_t)B * sizeof *y_ids);
     } else {
         memset(x, 0, (size_t)W * (size_t)B * F * sizeof *x);
@@ -141,7 +159,15 @@ void data_fill(const Dataset *d, const Window *w, int nb, int W, int B, float *x
             int64_t row = win->start + t;
             size_t pos = (size_t)t * (size_t)B + (size_t)b;
             mask[pos] = 1.0f;
-            if (d->classes) {
+            if (FI) {
+                /* The row predicting step row + 1, from the tune's steps so far. */
+                int64_t s0 = d->start[win->tune];
+                enc_lookback_row(d->ids + s0, (int32_t)(row - s0), d->bar_pos[row + 1],
+                                 d->bar_len[row + 1], x + pos * FI);
+                y_ids[pos] = d->enc.repeats ? enc_repeat_target(d->ids + s0, (int32_t)(row - s0),
+                                                                d->bar_len[row + 1])
+                                            : d->ids[row + 1];
+            } else if (d->classes) {
                 x_ids[pos] = d->ids[row];
                 y_ids[pos] = d->ids[row + 1];
             } else if (d->vals) {

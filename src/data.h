@@ -29,8 +29,17 @@ typedef struct {
     uint8_t *bits;        /* (rows, width) owned: roll encodings */
     float *vals;          /* (rows, width) owned: regress */
     int32_t *ids;         /* (rows) owned: melody, tokens */
+    uint16_t *bar_pos;    /* (rows) owned, melody --lookback: each step's place in its bar */
+    uint16_t *bar_len;    /* (rows) owned, melody --lookback: that bar's length in steps */
+    int in_floats;        /* > 0: class targets, but the network reads float rows of this
+                             width that data_fill builds from the ids (melody --lookback:
+                             x (W, B, in_floats) and y_ids, repeat labels among them with
+                             enc.repeats); 0: inputs as the targets */
     int64_t rows;
     int64_t positions;    /* predictions per epoch: sum over tunes of rows - 1 */
+    int32_t *src;         /* (n_tunes) owned: the i of data_build's list each tune came from
+                             (the short tunes left out leave gaps); NULL for a Dataset that
+                             only describes lengths (train.h, TrainShard) */
     EncStats st;          /* what encoding the tunes cost */
 } Dataset;
 
@@ -54,7 +63,8 @@ void data_free(Dataset *d);
 int64_t data_windows(const Dataset *d, int W, Rng *rng, Window **out);
 
 /* Fill one time-major batch from windows w[0..nb): x (W, B, width) or
- * x_ids (W, B); y (W, B, width) or y_ids (W, B); mask (W, B).  Columns
+ * x_ids (W, B) (x (W, B, in_floats) when in_floats > 0: lookback rows, see
+ * encode.h); y (W, B, width) or y_ids (W, B); mask (W, B).  Columns
  * nb..B-1 and the positions past a window's len are padding (mask 0). */
 void data_fill(const Dataset *d, const Window *w, int nb, int W, int B, float *x,
                int32_t *x_ids, float *y, int32_t *y_ids, float *mask);

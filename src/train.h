@@ -7,6 +7,14 @@
  * loop polls `stop` after every batch: set it from a signal handler or
  * another thread and the loop saves a checkpoint and returns.
  *
+ * Crashes: checkpoints are written aside and renamed (model_save), after
+ * every epoch and, when asked, every N batches or S seconds within one; a
+ * killed run leaves the last complete one.  A loss, gradient or weight that
+ * is not finite sends the run back to the last checkpoint (kept in memory)
+ * with half the learning rate, saying so (TRAIN_EV_ROLLBACK); after 8 such
+ * rollbacks train_run fails, the checkpoint on disk intact.  A failed save
+ * (a full disk) fails train_run with the old checkpoint intact.
+ *
  * Accuracy, per head:
  *   softmax (melody, tokens): the most likely class is the next one.
  *   sigmoid (rolls): the whole frame is right (every output on the right
@@ -25,6 +33,7 @@
 #include <stdint.h>
 
 #include "data.h"
+#include "dist.h"
 #include "model.h"
 
 typedef enum {
@@ -34,6 +43,8 @@ typedef enum {
     TRAIN_EV_CHECKPOINT,  /* a checkpoint was written (msg: the path) */
     TRAIN_EV_DONE,        /* every epoch done */
     TRAIN_EV_STOPPED,     /* stopped on request; checkpoint written */
+    TRAIN_EV_ROLLBACK,    /* the loss or gradient was not finite: back to the last
+                             checkpoint with a lower learning rate (msg says so) */
 } TrainEventKind;
 
 typedef struct {
@@ -51,10 +62,47 @@ typedef struct {
     double elapsed;              /* seconds in this run */
     double eta;                  /* seconds left, estimated */
     HeadKind head;
+    int ranks;                   /* processes training together (1 unless data-parallel) */
     char msg[512];
 } TrainEvent;
 
 typedef void (*TrainCallback)(void *user, const TrainEvent *ev);
+
+/* ---- data-parallel training over several ranks (dist.h) ----------------
+ * Every rank runs train_run in step on its own tunes (train and val hold
+ * only them).  Each epoch is cut into windows and shuffled on `all`, the
+ * lengths of every training tune of every rank in the order one process
+ * would hold them, so every rank knows the single-process order of windows
+ * and batches.  Each batch is split evenly over the ranks (the rank that
+ * holds a window's tune sends its rows where it is computed; with owner
+ * NULL, or for melody --lookback, the holder computes it); each rank runs
+ * forward and backward on its part of the batch,
+ * the gradient block is summed over the ranks (each part weighted by its
+ * positions, so the sum is the gradient of the whole batch's mean loss),
+ * clipped, and every rank takes the same optimizer step: the weights stay
+ * identical (checked at every checkpoint).
+ *
+ * Exact up to float rounding (the sum is split differently): losses, the
+ * gradient and the weights, for any number of ranks, without dropout and
+ * batch norm.  Dropout masks come from a stream per (seed, batch, rank)
+ * instead of the one-process stream: the same distribution, other masks.
+ * Batch norm uses each rank's own batch statistics (as PyTorch's DDP without
+ * SyncBatchNorm); the running statistics are averaged over ranks, weighted by
+ * positions, after every batch.  Validation: each rank its own val tunes,
+ * summed.  Stop (the flag, --max-batches) is decided together.  Rank 0 saves
+ * the checkpoints and writes the log; give cb and log_path there only. */
+typedef struct {
+    Dist *dist;
+    const Dataset *all;       /* n_tunes, start[] (and positions) of every training tune; no rows */
+    const int32_t *local;     /* (all->n_tunes) the tune's index in this rank's train, or -1 */
+    const int32_t *owner;     /* (all->n_tunes) the rank holding each tune; NULL: every window
+                                 is computed where its tune is (else the batch is split evenly
+                                 and the rows sent where they are computed) */
+    /* out */
+    bool alone;               /* failed where the other ranks cannot know: end the job (dist_abort) */
+    bool own;                 /* the error is this rank's own (else another rank's, or shared) */
+    uint64_t checksum;        /* FNV-1a of the weights at the last checkpoint, equal on all ranks */
+} TrainShard;
 
 typedef struct {
     const char *out_path;        /* the model file; checkpoints overwrite it */
@@ -63,6 +111,10 @@ typedef struct {
     TrainCallback cb;            /* may be NULL */
     void *user;
     int64_t max_batches;         /* stop (with a checkpoint) after this many batches in this run; 0: no limit */
+    int64_t checkpoint_batches;  /* also a checkpoint every this many batches (mid-epoch); 0: none */
+    double checkpoint_secs;      /* also one when this many seconds passed since the last
+                                    (one process only: ranks use checkpoint_batches); 0: none */
+    TrainShard *shard;           /* data-parallel (above); NULL: one process */
 } TrainRun;
 
 /* Train m (network initialised or loaded, progress as saved) on train,

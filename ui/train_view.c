@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "dist.h"
 #include "generate.h"
 
 #define NCURSES_WIDECHAR 1
@@ -33,12 +34,13 @@ enum {
     F_LR,
     F_OUT,
     F_RESUME,
+    F_RANKS,
     F_COUNT
 };
 
 static const char *const field_names[F_COUNT] = {
     "corpus", "tunes", "encoding", "hidden units", "layers", "window", "batch", "epochs",
-    "learning rate", "model file", "resume",
+    "learning rate", "model file", "resume", "processes",
 };
 
 static attr_t pair(const Studio *s, int p)
@@ -128,6 +130,7 @@ void tv_init(Studio *s)
     c->epochs = (int)settings_num(st, "train_epochs", 1, 1000000, c->epochs);
     c->lr = (float)settings_num(st, "train_lr", 1e-9, 10, c->lr);
     c->max_tunes = (long)settings_num(st, "train_max_tunes", 0, 1e8, 0);
+    c->ranks = (int)settings_num(st, "train_ranks", 1, 1024, 1);
     default_out(s);
     if ((v = settings_get(st, "train_out")) != NULL && *v) {
         snprintf(c->out, sizeof c->out, "%s", v);
@@ -151,6 +154,7 @@ void tv_save_settings(Studio *s)
     settings_set_num(st, "train_epochs", c->epochs);
     settings_set_num(st, "train_lr", c->lr);
     settings_set_num(st, "train_max_tunes", (double)c->max_tunes);
+    settings_set_num(st, "train_ranks", c->ranks);
     if (s->th.out_custom)
         settings_set(st, "train_out", c->out);
 }
@@ -188,6 +192,14 @@ static void field_value(const Studio *s, int f, char *buf, size_t n)
     case F_RESUME:
         snprintf(buf, n, "%s", c->resume ? "yes: continue the model file where it stopped"
                                          : "no: a new model (the file is replaced)");
+        break;
+    case F_RANKS:
+        if (c->ranks > 1)
+            snprintf(buf, n, "%d ranks: mpirun -np %d reel train (MPI%s)", c->ranks, c->ranks,
+                     dist_built_with_mpi() ? "" : "; this reel was built without it");
+        else
+            snprintf(buf, n, "1: here, in a thread%s", dist_built_with_mpi()
+                                                          ? " (Right: ranks of an MPI job)" : "");
         break;
     default: buf[0] = '\0';
     }
@@ -247,6 +259,13 @@ static void field_step(Studio *s, int f, int dir)
     case F_RESUME:
         c->resume = !c->resume;
         break;
+    case F_RANKS:
+        c->ranks += dir;
+        if (c->ranks < 1)
+            c->ranks = 1;
+        if (c->ranks > 1024)
+            c->ranks = 1024;
+        break;
     default:
         break;
     }
@@ -293,6 +312,7 @@ void tv_field_text(Studio *s, const char *text)
     case F_EPOCHS: if (x >= 1) c->epochs = (int)x; break;
     case F_LR: if (x > 0 && x <= 10) c->lr = (float)x; break;
     case F_RESUME: c->resume = x != 0; break;
+    case F_RANKS: if (x >= 1 && x <= 1024) c->ranks = (int)x; break;
     default: break;
     }
 }
@@ -368,6 +388,9 @@ static void on_event(Studio *s, const TrainEvent *ev)
     }
     case TRAIN_EV_CHECKPOINT:
         /* after every epoch: the epoch's line says enough; a stop says where it went */
+        break;
+    case TRAIN_EV_ROLLBACK:
+        studio_status(s, 1, "%s", ev->msg);
         break;
     default:
         break;
@@ -585,6 +608,8 @@ void tv_action(Studio *s, Action a)
                 snprintf(v, sizeof v, "%ld", s->tcfg.max_tunes);
             else if (s->th.field == F_RESUME)
                 snprintf(v, sizeof v, "%d", s->tcfg.resume ? 1 : 0);
+            else if (s->th.field == F_RANKS)
+                snprintf(v, sizeof v, "%d", s->tcfg.ranks);
             else
                 field_value(s, s->th.field, v, sizeof v);
             {
@@ -615,6 +640,9 @@ void tv_action(Studio *s, Action a)
         s->th.form = false;
         if (trainer_start(&s->tr, &s->tcfg, s->wake[1], &err))
             studio_status(s, 2, "%s", err.msg);
+        else if (s->tcfg.ranks > 1)
+            studio_status(s, 0, "starting mpirun -np %d reel train on %s ...", s->tcfg.ranks,
+                          s->tcfg.corpus);
         else
             studio_status(s, 0, "loading %s ...", s->tcfg.corpus);
         break;
@@ -623,7 +651,12 @@ void tv_action(Studio *s, Action a)
             studio_status(s, 0, "no training is running (s starts)");
             break;
         }
-        trainer_pause(&s->tr, !s->tr.paused);
+        if (!trainer_pause(&s->tr, !s->tr.paused)) {
+            studio_status(s, 0, "an MPI job cannot pause: x stops it with a checkpoint, s goes "
+                                "on from there");
+            s->th.epoch_said = studio_now(); /* the epoch lines wait a moment */
+            break;
+        }
         studio_status(s, 0, s->tr.paused ? "paused (p resumes; l still plays the weights)"
                                          : "resumed");
         break;
@@ -790,10 +823,11 @@ void tv_draw(Studio *s)
     long files_done, files_total, tunes_train, tunes_val, skipped;
     int64_t positions;
     size_t params;
-    int resumed;
+    int resumed, ranks;
     double paused_total;
     bool paused, waiting;
     pthread_mutex_lock(&t->mu);
+    ranks = t->ranks;
     ph = t->phase;
     files_done = t->files_done;
     files_total = t->files_total;
@@ -813,8 +847,11 @@ void tv_draw(Studio *s)
     {
         static const char *const names[] = {"not started", "loading the corpus", "running", "done",
                                             "stopped", "failed"};
-        snprintf(line, sizeof line, " Training  %s%s", names[ph],
-                 waiting ? " (paused)" : paused ? " (pausing after this batch)" : "");
+        char on[64] = "";
+        if (ranks > 1 && ph != TR_IDLE)
+            snprintf(on, sizeof on, "  ranks: %d (mpirun)", ranks);
+        snprintf(line, sizeof line, " Training  %s%s%s", names[ph],
+                 waiting ? " (paused)" : paused ? " (pausing after this batch)" : "", on);
         attrset(A_BOLD | (ph == TR_FAILED ? pair(s, C_ERROR) : ph == TR_RUNNING ? pair(s, C_OK) : 0));
         put(1, 0, w, line);
         attrset(A_NORMAL);
@@ -838,7 +875,11 @@ void tv_draw(Studio *s)
         int chart_h, cw;
         snprintf(line, sizeof line, "corpus  %s", c->corpus);
         put(y++, 1, w - 2, line);
-        if (ph == TR_LOADING) {
+        if (ph == TR_LOADING && ranks > 1) {
+            snprintf(line, sizeof line, "        %d ranks read their shares of the corpus "
+                     "(mpirun -np %d; its messages go to %.300s)", ranks, ranks, t->log_path);
+            put(y++, 1, w - 2, line);
+        } else if (ph == TR_LOADING) {
             snprintf(line, sizeof line, "%ld of %ld files", files_done, files_total);
             bar_line(s, y++, 1, w - 2, "reading", files_total ? (double)files_done / files_total : 0,
                      line);

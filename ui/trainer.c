@@ -2,17 +2,26 @@
 #include "trainer.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "dist.h"
 #include "vocab.h"
 
+extern char **environ;
+
 #define WAKE_BATCH_SEC 0.1   /* batch events wake the UI at most this often */
+#define MPI_STOP_WAIT 60.0   /* seconds an MPI job may take to stop before it is ended */
 
 static double now_sec(void)
 {
@@ -34,6 +43,7 @@ void trainer_config_defaults(TrainerConfig *c)
     c->optimizer = OPTIM_ADAM;
     c->val_split = 0.05f;
     c->seed = 1;
+    c->ranks = 1;
 }
 
 void trainer_init(Trainer *t)
@@ -168,6 +178,354 @@ static int mkdir_for(const char *path)
     return 0;
 }
 
+/* ---- several ranks: an MPI job as a child process -------------------------- */
+
+typedef struct {
+    char **v;
+    int n, cap;
+    bool oom;
+} Argv;
+
+static void arg_add(Argv *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void arg_add(Argv *a, const char *fmt, ...)
+{
+    va_list ap;
+    char buf[4400];
+    if (a->n + 2 > a->cap) {
+        int cap = a->cap ? a->cap * 2 : 64;
+        char **p = realloc(a->v, (size_t)cap * sizeof *p);
+        if (!p) {
+            a->oom = true;
+            return;
+        }
+        a->v = p;
+        a->cap = cap;
+    }
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (!(a->v[a->n] = strdup(buf))) {
+        a->oom = true;
+        return;
+    }
+    a->v[++a->n] = NULL;
+}
+
+static void arg_free(Argv *a)
+{
+    for (int i = 0; i < a->n; i++)
+        free(a->v[i]);
+    free(a->v);
+    memset(a, 0, sizeof *a);
+}
+
+/* mpirun's flags, then -np N, this binary and the train options. */
+static void mpi_args(Argv *a, const TrainerConfig *c, const Model *resumed, const char *progress)
+{
+    const char *flags = getenv("REEL_MPIRUN_FLAGS");
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    self[n > 0 ? n : 0] = '\0';
+    arg_add(a, "mpirun");
+    if (flags && *flags) {
+        char buf[1024], *save = NULL;
+        snprintf(buf, sizeof buf, "%s", flags);
+        for (char *w = strtok_r(buf, " \t", &save); w; w = strtok_r(NULL, " \t", &save))
+            arg_add(a, "%s", w);
+    } else {
+        arg_add(a, "--oversubscribe");
+        if (geteuid() == 0)
+            arg_add(a, "--allow-run-as-root");
+    }
+    arg_add(a, "-np");
+    arg_add(a, "%d", c->ranks);
+    arg_add(a, "%s", self[0] ? self : "reel");
+    arg_add(a, "train");
+    arg_add(a, "%s", c->corpus);
+    arg_add(a, "-o");
+    arg_add(a, "%s", c->out);
+    arg_add(a, "--progress");
+    arg_add(a, "%s", progress);
+    arg_add(a, "-q");
+    if (c->max_tunes > 0) {
+        arg_add(a, "--max-tunes");
+        arg_add(a, "%ld", c->max_tunes);
+    }
+    if (resumed) {
+        arg_add(a, "--resume");
+        arg_add(a, "--epochs");
+        arg_add(a, "%d", resumed->train.epochs);
+        return;
+    }
+    arg_add(a, "--encoding");
+    arg_add(a, "%s", enc_name(c->enc));
+    if (c->durations)
+        arg_add(a, "--durations");
+    arg_add(a, "--hidden");
+    arg_add(a, "%d", c->hidden);
+    arg_add(a, "--layers");
+    arg_add(a, "%d", c->layers);
+    if (c->dense > 0) {
+        arg_add(a, "--dense");
+        arg_add(a, "%d", c->dense);
+    }
+    if (c->dropout > 0) {
+        arg_add(a, "--dropout");
+        arg_add(a, "%g", (double)c->dropout);
+    }
+    arg_add(a, "--window");
+    arg_add(a, "%d", c->window);
+    arg_add(a, "--batch");
+    arg_add(a, "%d", c->batch);
+    arg_add(a, "--epochs");
+    arg_add(a, "%d", c->epochs);
+    arg_add(a, "--optimizer");
+    arg_add(a, "%s", optim_name(c->optimizer));
+    arg_add(a, "--lr");
+    arg_add(a, "%.9g", (double)c->lr);
+    arg_add(a, "--val-split");
+    arg_add(a, "%.9g", (double)c->val_split);
+    arg_add(a, "--seed");
+    arg_add(a, "%llu", (unsigned long long)c->seed);
+}
+
+/* One --progress line (cmd_train.c documents the format) into an event;
+ * the info line into the summary.  Returns the event kind, -1 for info, -2
+ * for an error line (msg filled), -3 for anything else. */
+static int mpi_parse(Trainer *t, char *line, TrainEvent *ev, char *msg, size_t msg_size)
+{
+    static const char *const kinds[] = {"start", "batch", "epoch", "checkpoint", "done",
+                                        "stopped", "rollback"};
+    char kind[16], *tab = strchr(line, '\t'), *nl;
+    int at = 0, head = -1;
+    long long b, bs, gb;
+    if ((nl = strchr(line, '\n')) != NULL)
+        *nl = '\0';
+    if (sscanf(line, "reel-progress 1 %15s %n", kind, &at) != 1)
+        return -3;
+    if (!strcmp(kind, "error")) {
+        snprintf(msg, msg_size, "%s", tab ? tab + 1 : "the MPI job failed");
+        return -2;
+    }
+    if (!strcmp(kind, "info")) {
+        long tr, va, sk;
+        long long pos;
+        size_t np;
+        int res, ranks;
+        if (sscanf(line + at, "%ld %ld %ld %lld %zu %d %d", &tr, &va, &sk, &pos, &np, &res,
+                   &ranks) != 7)
+            return -3;
+        pthread_mutex_lock(&t->mu);
+        t->tunes_train = tr;
+        t->tunes_val = va;
+        t->files_skipped = sk;
+        t->positions = pos;
+        t->n_params = np;
+        t->resumed_epoch = res;
+        t->ranks = ranks;
+        t->phase = TR_RUNNING;
+        pthread_mutex_unlock(&t->mu);
+        wake(t);
+        return -1;
+    }
+    memset(ev, 0, sizeof *ev);
+    for (int k = 0; k < (int)(sizeof kinds / sizeof kinds[0]); k++)
+        if (!strcmp(kind, kinds[k])) {
+            ev->kind = (TrainEventKind)k;
+            head = 0;
+        }
+    if (head < 0 ||
+        sscanf(line + at, "%d %d %lld %lld %lld %f %f %f %f %f %f %f %f %f %f %f %lf %lf %lf %d %d",
+               &ev->epoch, &ev->epochs, &b, &bs, &gb, &ev->loss, &ev->acc, &ev->acc_bits,
+               &ev->acc_argmax, &ev->grad_norm, &ev->epoch_loss, &ev->epoch_acc, &ev->val_loss,
+               &ev->val_acc, &ev->val_acc_bits, &ev->val_acc_argmax, &ev->steps_per_sec,
+               &ev->elapsed, &ev->eta, &head, &ev->ranks) != 21)
+        return -3;
+    ev->batch = b;
+    ev->batches = bs;
+    ev->global_batch = gb;
+    ev->head = (HeadKind)head;
+    snprintf(ev->msg, sizeof ev->msg, "%s", tab ? tab + 1 : "");
+    return (int)ev->kind;
+}
+
+/* The last line of the job's log that says what went wrong. */
+static void mpi_log_reason(const char *path, char *msg, size_t size)
+{
+    FILE *f = fopen(path, "r");
+    char line[1024];
+    if (!f)
+        return;
+    while (fgets(line, sizeof line, f)) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        if (!strncmp(line, "reel train: ", 12) || strstr(line, "mpirun") || strstr(line, "MPI"))
+            snprintf(msg, size, "%.400s", !strncmp(line, "reel train: ", 12) ? line + 12 : line);
+    }
+    fclose(f);
+}
+
+/* Run the job and turn its progress into events; sets the final phase. */
+static void mpi_run(Trainer *t, const Model *resumed)
+{
+    const TrainerConfig *c = &t->cfg;
+    Argv a = {NULL, 0, 0, false};
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t at;
+    sigset_t none, dflt;
+    int fd = -1, rc, status = 0, last = -3;
+    pid_t pid = 0;
+    bool ended = false, forced = false;
+    double stop_at = 0;
+    char buf[8192], prog_path[4300], msg[700] = "";
+    size_t have = 0;
+    TrainEvent ev;
+
+    if (!dist_built_with_mpi()) {
+        set_phase(t, TR_FAILED, "this reel was built without MPI: one process only (set the "
+                                "processes to 1; make deps and a rebuild bring MPI)");
+        return;
+    }
+    if (!resumed) {
+        /* What the view shows before the job's first line. */
+        t->m.enc.kind = c->enc;
+        t->m.net.layers = c->layers;
+        t->m.net.hidden = c->hidden;
+        t->m.train.window = c->window;
+        t->m.train.batch = c->batch;
+        t->m.train.optim.lr = c->lr;
+    }
+    if (mkdir_for(c->out) != 0) {
+        snprintf(msg, sizeof msg, "cannot make the folder for %.300s: %s", c->out,
+                 strerror(errno));
+        set_phase(t, TR_FAILED, msg);
+        return;
+    }
+    /* The progress lines go to a file beside the log, not through mpirun's
+     * stdout: mpirun stops forwarding when told to end the job, and rank 0
+     * would block on a full pipe before its checkpoint. */
+    snprintf(prog_path, sizeof prog_path, "%.4200s", t->log_path);
+    if (strlen(prog_path) > 8)
+        prog_path[strlen(prog_path) - 8] = '\0'; /* ".mpi.log" */
+    strncat(prog_path, ".progress", sizeof prog_path - strlen(prog_path) - 1);
+    mpi_args(&a, c, resumed, prog_path);
+    fd = open(prog_path, O_RDONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (a.oom || fd < 0) {
+        snprintf(msg, sizeof msg, "cannot start mpirun: %.300s: %s", a.oom ? "arguments" : prog_path,
+                 a.oom ? "out of memory" : strerror(errno));
+        set_phase(t, TR_FAILED, msg);
+        goto done;
+    }
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 2, t->log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawnattr_init(&at);
+    sigemptyset(&none);
+    sigemptyset(&dflt);
+    sigaddset(&dflt, SIGINT);
+    sigaddset(&dflt, SIGTERM);
+    sigaddset(&dflt, SIGHUP);
+    sigaddset(&dflt, SIGPIPE);
+    sigaddset(&dflt, SIGCHLD);
+    posix_spawnattr_setsigmask(&at, &none);
+    posix_spawnattr_setsigdefault(&at, &dflt);
+    /* Its own process group: the terminal's signals are the studio's. */
+    posix_spawnattr_setpgroup(&at, 0);
+    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+                                      POSIX_SPAWN_SETSIGDEF);
+    rc = posix_spawnp(&pid, "mpirun", &fa, &at, a.v, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&at);
+    if (rc != 0) {
+        snprintf(msg, sizeof msg, "cannot start mpirun: %s%s", strerror(rc),
+                 rc == ENOENT ? " (make deps installs openmpi-bin)" : "");
+        set_phase(t, TR_FAILED, msg);
+        goto done;
+    }
+    pthread_mutex_lock(&t->mu);
+    t->child = pid;
+    t->ranks = c->ranks;
+    pthread_mutex_unlock(&t->mu);
+    if (atomic_load(&t->stop))
+        kill(pid, SIGUSR1); /* stopped before it started */
+    /* Follow the file until mpirun has ended and the file is read. */
+    for (;;) {
+        ssize_t n = read(fd, buf + have, sizeof buf - 1 - have);
+        char *p, *nl;
+        if (n > 0) {
+            have += (size_t)n;
+            buf[have] = '\0';
+            for (p = buf; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+                int k;
+                *nl = '\0';
+                k = mpi_parse(t, p, &ev, msg, sizeof msg);
+                if (k >= 0)
+                    on_train_event(t, &ev);
+                if (k >= 0 || k == -2)
+                    last = k;
+            }
+            have -= (size_t)(p - buf);
+            memmove(buf, p, have);
+            if (have == sizeof buf - 1)
+                have = 0; /* a line longer than the buffer: not ours */
+            continue;
+        }
+        if (ended)
+            break;
+        {
+            pid_t w = waitpid(pid, &status, WNOHANG);
+            if (w == pid || (w < 0 && errno != EINTR)) {
+                ended = true; /* one more read for the last lines */
+                continue;
+            }
+        }
+        /* A stop the job does not answer: mpirun's own ending (SIGTERM to
+         * the ranks, SIGKILL a second later), then its process group. */
+        if (atomic_load(&t->stop)) {
+            double now = now_sec();
+            if (stop_at == 0)
+                stop_at = now;
+            if (now - stop_at > MPI_STOP_WAIT && !forced) {
+                kill(pid, SIGINT);
+                forced = true;
+            } else if (now - stop_at > MPI_STOP_WAIT + 10) {
+                kill(-pid, SIGKILL);
+            }
+        }
+        {
+            struct timespec ts = {0, 50 * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+    }
+    pthread_mutex_lock(&t->mu);
+    t->child = 0;
+    pthread_mutex_unlock(&t->mu);
+    if (last == TRAIN_EV_DONE || last == TRAIN_EV_STOPPED) {
+        snprintf(msg, sizeof msg, "%s %.400s (%d ranks)",
+                 last == TRAIN_EV_STOPPED ? "stopped; checkpoint in" : "done; model saved to",
+                 c->out, c->ranks);
+        set_phase(t, last == TRAIN_EV_STOPPED ? TR_STOPPED : TR_DONE, msg);
+    } else {
+        if (last != -2) {
+            snprintf(msg, sizeof msg, "the MPI job ended (%s %d)",
+                     WIFSIGNALED(status) ? "signal" : "exit status",
+                     WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+            mpi_log_reason(t->log_path, msg, sizeof msg);
+        }
+        {
+            char full[700];
+            snprintf(full, sizeof full, "%.500s (log: %.150s)", msg, t->log_path);
+            set_phase(t, TR_FAILED, full);
+        }
+    }
+done:
+    if (fd >= 0)
+        close(fd);
+    arg_free(&a);
+}
+
 static void *trainer_main(void *arg)
 {
     Trainer *t = arg;
@@ -219,6 +577,14 @@ static void *trainer_main(void *arg)
         t->m = m;
         resume = true;
     }
+    if (c->ranks > 1) {
+        /* Several ranks: an MPI job in a child process (trainer.h). */
+        pthread_mutex_lock(&t->mu);
+        t->resumed_epoch = resume ? t->m.progress.epoch : -1;
+        pthread_mutex_unlock(&t->mu);
+        mpi_run(t, resume ? &t->m : NULL);
+        goto out;
+    }
 
     paths[0] = c->corpus;
     if (corpus_load(&corpus, paths, 1, &copts, &err)) {
@@ -259,7 +625,7 @@ static void *trainer_main(void *arg)
     if (!resume) {
         Model *m = &t->m;
         NetConfig nc;
-        EncOpts enc = {c->enc, false, c->durations};
+        EncOpts enc = {.kind = c->enc, .durations = c->durations};
         memset(&nc, 0, sizeof nc);
         nc.hidden = c->hidden;
         nc.layers = c->layers;
@@ -340,6 +706,7 @@ static void *trainer_main(void *arg)
     run.stop = &t->stop;
     run.cb = on_train_event;
     run.user = t;
+    run.checkpoint_secs = 600; /* a crash of the studio loses at most 10 minutes (as reel train) */
     if (train_run(&t->m, &dtrain, &dval, &run, &err)) {
         set_phase(t, TR_FAILED, err.msg);
     } else {
@@ -382,6 +749,16 @@ ReelStatus trainer_start(Trainer *t, const TrainerConfig *c, int wake_fd, ReelEr
     t->positions = 0;
     t->n_params = 0;
     t->resumed_epoch = -1;
+    t->ranks = c->ranks > 1 ? c->ranks : 1;
+    t->child = 0;
+    /* an MPI job's stderr (set here: the view reads it while the job runs) */
+    snprintf(t->log_path, sizeof t->log_path, "%s", c->out);
+    {
+        size_t n = strlen(t->log_path);
+        if (n > 5 && !strcmp(t->log_path + n - 5, ".reel"))
+            t->log_path[n - 5] = '\0';
+        strncat(t->log_path, ".mpi.log", sizeof t->log_path - strlen(t->log_path) - 1);
+    }
     t->w = t->r = 0;
     t->want_weights = t->have_weights = false;
     t->have_model = false;
@@ -397,9 +774,11 @@ ReelStatus trainer_start(Trainer *t, const TrainerConfig *c, int wake_fd, ReelEr
     return REEL_OK;
 }
 
-void trainer_pause(Trainer *t, bool pause)
+bool trainer_pause(Trainer *t, bool pause)
 {
     double now = now_sec();
+    if (t->cfg.ranks > 1 && pause)
+        return false;
     pthread_mutex_lock(&t->mu);
     if (pause && !t->paused)
         t->paused_since = now;
@@ -408,12 +787,15 @@ void trainer_pause(Trainer *t, bool pause)
     t->paused = pause;
     pthread_cond_broadcast(&t->cv);
     pthread_mutex_unlock(&t->mu);
+    return true;
 }
 
 void trainer_stop(Trainer *t)
 {
     atomic_store(&t->stop, 1);
     pthread_mutex_lock(&t->mu);
+    if (t->child > 0)
+        kill(t->child, SIGUSR1); /* mpirun passes it on: every rank stops, rank 0 saves */
     if (t->paused)
         t->paused_total += now_sec() - t->paused_since;
     t->paused = false;
@@ -512,6 +894,18 @@ ReelStatus trainer_take_model(Trainer *t, Model *out, bool *ready, char *what, s
     bool have;
     TrainerPhase ph;
     *ready = false;
+    if (t->cfg.ranks > 1) {
+        /* An MPI job: its weights are in the last checkpoint. */
+        if (!file_exists(t->cfg.out))
+            return reel_fail(err, REEL_EARG, "no checkpoint yet: the MPI job writes one after "
+                                             "each epoch");
+        if ((st = model_load(out, t->cfg.out, 0, 0, err)))
+            return st;
+        *ready = true;
+        snprintf(what, what_size, "the checkpoint after epoch %d, batch %lld",
+                 out->progress.epoch, (long long)out->progress.batches);
+        return REEL_OK;
+    }
     pthread_mutex_lock(&t->mu);
     ph = t->phase;
     have = t->have_weights && t->have_model;

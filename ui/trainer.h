@@ -16,6 +16,16 @@
  *
  * BLAS: the thread uses whatever blas_set_threads says (the studio sets 1,
  * leaving a core for the screen and the audio).  No curses here.
+ *
+ * Several ranks (cfg.ranks > 1): the thread runs `mpirun -np N reel train
+ * ... --progress -` as a child process (this binary, /proc/self/exe) and
+ * turns its progress lines into the same events; the child's stderr goes to
+ * MODEL.mpi.log and its progress lines to MODEL.progress.  Stop sends
+ * SIGUSR1 to mpirun, which passes it on (every rank stops at the same batch,
+ * rank 0 writes the checkpoint; a job that has not ended a minute later gets
+ * SIGINT); pause is not offered; the weights
+ * to listen to are the last checkpoint's.  mpirun's flags: --oversubscribe
+ * (and --allow-run-as-root as root), or $REEL_MPIRUN_FLAGS.
  */
 #ifndef REEL_UI_TRAINER_H
 #define REEL_UI_TRAINER_H
@@ -24,6 +34,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "corpus.h"
 #include "data.h"
@@ -46,6 +57,7 @@ typedef struct {
     float val_split;
     uint64_t seed;
     bool resume;           /* continue the model in `out` (its settings win) */
+    int ranks;             /* 1: a thread here; > 1: mpirun -np ranks reel train (above) */
 } TrainerConfig;
 
 /* The defaults of `reel train`, and a melody model of 2 x 128. */
@@ -85,6 +97,9 @@ typedef struct {
     int64_t positions;     /* predictions per epoch */
     size_t n_params;
     int resumed_epoch;     /* -1: a new model */
+    int ranks;             /* processes training: 1, or the MPI job's ranks */
+    pid_t child;           /* mpirun, while it runs; 0 otherwise */
+    char log_path[4200];   /* the MPI job's stderr */
     TrainEvent ring[TRAINER_RING];
     uint64_t w, r;         /* events written, read */
     bool want_weights, have_weights;
@@ -101,8 +116,9 @@ typedef struct {
 void trainer_init(Trainer *t);
 /* Start the thread.  REEL_EARG when one is still running. */
 ReelStatus trainer_start(Trainer *t, const TrainerConfig *c, int wake_fd, ReelError *err);
-/* Pause (true) or resume (false). */
-void trainer_pause(Trainer *t, bool pause);
+/* Pause (true) or resume (false).  False when the run cannot pause (an MPI
+ * job). */
+bool trainer_pause(Trainer *t, bool pause);
 /* Ask to stop (checkpoint, then the thread ends). */
 void trainer_stop(Trainer *t);
 /* Wait for the thread to end and free what it owned (the Model too). */

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "dist.h"
 
 typedef struct {
     const char *name;
@@ -86,6 +87,12 @@ int main(int argc, char **argv)
     }
     if (!strcmp(cmd, "-V") || !strcmp(cmd, "--version")) {
         printf("reel %s\ndata: %s\n", REEL_VERSION, cli_data_dir());
+        printf("mpi: %s\n", dist_built_with_mpi() ? dist_library() : "no");
+        if (dist_built_with_mpi())
+            printf("     data-parallel training: mpirun -np N reel train ... (docs/CLUSTER.md)\n");
+        else
+            printf("     built without MPI: reel train runs as one process; for mpirun -np N,\n"
+                   "     install libopenmpi-dev (make deps) and rebuild\n");
         return 0;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
