@@ -112,10 +112,40 @@ typedef enum {
 #define ENC_TOKEN_MAX_LEN 1024    /* bytes of the longest token string, NUL included */
 #define ENC_REGRESS_LAST_DUR 4    /* regress: duration of the last decoded note */
 
+/* Melody --lookback (Magenta's Lookback RNN): the classes and targets stay
+ * those of melody, but the network's input for step t (which predicts step
+ * t+1) is a row of ENC_LOOKBACK_WIDTH floats, 0 or 1:
+ *   [0, 130)    one-hot: the class of step t
+ *   [130, 260)  one-hot: the class of step t+1-L, the one step t+1 would
+ *               repeat from one bar back (L = length of the bar holding step
+ *               t+1, in steps); all zero when t+1-L < 0
+ *   [260, 390)  one-hot: the class of step t+1-2L (two bars back), or zeros
+ *   [390, 395)  step t+1's position in its bar (steps since the bar line,
+ *               modulo 32) as 5 binary digits, lowest first
+ *   395, 396    1 when the class of step t equals that of step t-L / t-2L
+ * Bar lines and lengths come from the tune's time signatures (bars restart
+ * at a change, as tune_is_bar_start).  Encoded.bar_pos / bar_len carry them
+ * per step, so training and generation build the same rows.
+ *
+ * With repeat labels (EncOpts.repeats, Magenta's too) the network has two
+ * more outputs: ENC_REPEAT1 "step t+1 is the class 1 bar back" and
+ * ENC_REPEAT2 "... 2 bars back".  A training target is ENC_REPEAT2 when step
+ * t+1 equals step t+1-2L, else ENC_REPEAT1 when it equals step t+1-L, else
+ * its class; so copying is one decision whatever the pitch.  (Magenta
+ * prefers 1 bar back; here 2 bars back comes first, as fiddle tunes repeat
+ * the bar 2 back far more often.)  A label with no history behind it is
+ * never a target, and never drawn. */
+#define ENC_LOOKBACK_BITS 5
+#define ENC_LOOKBACK_WIDTH (3 * MELODY_CLASSES + ENC_LOOKBACK_BITS + 2)
+#define ENC_REPEAT1 MELODY_CLASSES
+#define ENC_REPEAT2 (MELODY_CLASSES + 1)
+
 typedef struct {
     EncKind kind;
     bool plain;      /* roll13/roll13o: no octave shift or folding; drop notes outside */
     bool durations;  /* tokens: durations in the token ("C4/4", "r/2") */
+    bool lookback;   /* melody: the network reads lookback feature rows (above) */
+    bool repeats;    /* melody --lookback: two more output labels, "as 1 / 2 bars back" */
 } EncOpts;
 
 /* What encoding did to a tune's notes. */
@@ -136,6 +166,9 @@ typedef struct {
     float *x;         /* (n, f) owned; NULL for class encodings */
     int32_t *ids;     /* (n) owned class or token ids; NULL for float encodings */
     int shift;        /* semitones added to every pitch before encoding (roll13 default) */
+    uint16_t *bar_pos;/* (n) owned, melody --lookback only (else NULL): steps since the bar
+                         line at or before each step (capped at 65535) */
+    uint16_t *bar_len;/* (n) owned, likewise: length of that bar in steps (1..65535) */
     EncStats st;
 } Encoded;
 
@@ -149,6 +182,33 @@ const char *enc_describe(EncKind k);
 bool enc_is_classes(EncKind k);
 /* Floats per row, or classes (vocab size for tokens; v may be NULL otherwise). */
 int enc_width(const EncOpts *o, const Vocab *v);
+/* True for melody --lookback: class ids and targets, float input rows. */
+bool enc_lookback(const EncOpts *o);
+/* What the network reads per step: ENC_LOOKBACK_WIDTH floats for melody
+ * --lookback, else enc_width (floats, or classes of one-hot ids). */
+int enc_in_width(const EncOpts *o, const Vocab *v);
+/* What it predicts: enc_width, plus the 2 repeat labels with repeats. */
+int enc_out_width(const EncOpts *o, const Vocab *v);
+/* True for melody --lookback with repeat labels. */
+bool enc_repeats(const EncOpts *o);
+
+/* Where step lies in t's bars: *pos = steps since the bar line at or before
+ * it, *len = that bar's length in steps (both capped at 65535). */
+void enc_bar_at(const Tune *t, int32_t step, int *pos, int *len);
+
+/* The lookback row (ENC_LOOKBACK_WIDTH floats, overwritten) that predicts
+ * step t+1 of a melody from its classes ids[0..t] (classes outside 0..129
+ * give zeros); pos and len: step t+1's bar position and bar length (len <= 0
+ * is taken as 16). */
+void enc_lookback_row(const int32_t *ids, int32_t t, int pos, int len, float *row);
+
+/* Repeat labels: the training target for step t+1 of ids (which holds steps
+ * 0..t+1), len the bar length at step t+1 (<= 0: 16). */
+int32_t enc_repeat_target(const int32_t *ids, int32_t t, int len);
+/* The class an output label means for step t+1 after ids[0..t]: a class is
+ * itself, ENC_REPEAT1/2 the class 1/2 bars back; -1 when that is before
+ * ids[0] (or the label is out of range). */
+int32_t enc_repeat_class(const int32_t *ids, int32_t t, int len, int32_t label);
 
 /* Encode t (sorted by onset, then pitch, as tune_sort leaves it; anything
  * else is REEL_EARG, as is a tune longer than ENC_MAX_STEPS).  Rows of frame

@@ -53,6 +53,12 @@ struct Generator {
     int shift;                /* roll13: the seed's octave shift */
     Tune meta;                /* owned: names, time signatures, tempos of the output */
 
+    bool lookback;            /* melody --lookback: the net reads lb_row, built from ids */
+    bool repeats;             /* lookback with repeat labels: n_out is MELODY_CLASSES + 2 */
+    int32_t rep_class[2];     /* repeats: the class each label means now, -1 = none */
+    float *lb_row;            /* (ENC_LOOKBACK_WIDTH) lookback: the row being fed */
+    int32_t lb_offset;        /* lookback: rows fed before output step 0 (a silent prime) */
+
     int32_t *tok_adv;         /* (vocab size) tokens: steps each id takes in the output */
     int32_t rest_id[GEN_REST_MAX + 1]; /* tokens: id of "r/k", -1 when absent */
 };
@@ -164,6 +170,10 @@ ReelStatus gen_new(Generator **out, const Model *m, const SampleOpts *o, uint64_
     g->ext = calloc(k, sizeof *g->ext);
     g->scratch = calloc(k, sizeof *g->scratch);
     g->row = calloc((size_t)(g->width > 0 ? g->width : 1), sizeof *g->row);
+    g->lookback = enc_lookback(&m->enc);
+    g->repeats = enc_repeats(&m->enc);
+    if (g->lookback && !(g->lb_row = calloc(ENC_LOOKBACK_WIDTH, sizeof *g->lb_row)))
+        goto oom;
     if (!g->state || !g->logits || !g->probs || !g->ext || !g->scratch || !g->row)
         goto oom;
     for (int i = 0; i <= GEN_REST_MAX; i++)
@@ -236,6 +246,7 @@ void gen_free(Generator *g)
     free(g->ext);
     free(g->scratch);
     free(g->row);
+    free(g->lb_row);
     free(g->x);
     free(g->ids);
     free(g->serial);
@@ -326,6 +337,39 @@ static bool grow_rows(Generator *g)
     return true;
 }
 
+/* Lookback: the input row that predicts row g->n from rows 0..n-1, with the
+ * bar position of the output step row n falls on.  A silent prime comes
+ * before step 0 (its rows take the bars of the metre at step 0) and is not
+ * history: its rows carry no class, and the output starts as a tune does in
+ * training, with nothing 1 or 2 bars back.  (Fed as note-offs, a bar of
+ * silence, which Ryan's tunes almost never have, the model mostly went on
+ * with silence: 1.7-2.9 notes a bar against the corpus's 6.9.) */
+static void lookback_bar(const Generator *g, int *pos, int *len)
+{
+    int64_t step = (int64_t)g->n - g->lb_offset;
+    if (step >= 0) {
+        enc_bar_at(&g->meta, (int32_t)(step < ENC_MAX_STEPS ? step : ENC_MAX_STEPS), pos, len);
+    } else {
+        enc_bar_at(&g->meta, 0, pos, len);
+        *pos = (int)(((step % *len) + *len) % *len);
+    }
+}
+
+static const float *lookback_input(Generator *g)
+{
+    int32_t last = g->n - 1;
+    int pos, len;
+    lookback_bar(g, &pos, &len);
+    if (last >= g->lb_offset) {
+        enc_lookback_row(g->ids + g->lb_offset, last - g->lb_offset, pos, len, g->lb_row);
+    } else {
+        /* A row of the silent prime: no class at all, only the bar position. */
+        int32_t none = -1;
+        enc_lookback_row(&none, 0, pos, len, g->lb_row);
+    }
+    return g->lb_row;
+}
+
 /* Append a row (row: width floats, or id), move the clock (unless silent),
  * and feed it to the network; the logits for the next row are kept. */
 static ReelStatus push_row(Generator *g, const float *row, int32_t id, bool silent,
@@ -346,7 +390,10 @@ static ReelStatus push_row(Generator *g, const float *row, int32_t id, bool sile
             return reel_fail(err, REEL_EARG, "the output would pass %d steps", ENC_MAX_STEPS);
     }
     g->n++;
-    out = net_step(g->net, g->state, g->width > 0 ? row : NULL, g->width > 0 ? 0 : id);
+    if (g->lookback)
+        out = net_step(g->net, g->state, lookback_input(g), 0);
+    else
+        out = net_step(g->net, g->state, g->width > 0 ? row : NULL, g->width > 0 ? 0 : id);
     memcpy(g->logits, out, (size_t)g->n_out * sizeof *out);
     return REEL_OK;
 }
@@ -366,6 +413,7 @@ static void start_over(Generator *g)
     g->clock = 0;
     g->seed_end = 0;
     g->shift = 0;
+    g->lb_offset = 0;
     g->primed = false;
     net_state_reset(g->state);
     tune_free(&g->meta);
@@ -480,6 +528,7 @@ ReelStatus gen_prime_tune(Generator *g, const Tune *seed, GenPrimeInfo *info, Re
         st = push_rest_tokens(g, seed->n_steps - g->clock, false, err);
     if (!st && g->n == 0) {
         /* Nothing to feed: one silent row gives the network a start. */
+        g->lb_offset = 1;
         st = push_silent(g, g->enc.kind == ENC_TOKENS && g->rest_id[1] >= 0 ? g->rest_id[1]
                                                                               : VOCAB_UNK, err);
         g->n_skip = g->n;
@@ -528,6 +577,7 @@ ReelStatus gen_prime_rests(Generator *g, int bars, const Tune *meta, GenPrimeInf
     }
     g->meta.n_steps = 0;
     steps = (int64_t)bars * bar;
+    g->lb_offset = (int32_t)(steps > 0 ? steps : 1); /* lookback: the prime's rows */
     switch (g->enc.kind) {
     case ENC_TOKENS:
         if (g->enc.durations)
@@ -561,12 +611,26 @@ ReelStatus gen_prime_rests(Generator *g, int bars, const Tune *meta, GenPrimeInf
 /* ------------------------------------------------------------------------ */
 /* Sampling, per head                                                        */
 
-/* Softmax heads: the distribution sampled from, into g->probs. */
+/* Softmax heads: the distribution sampled from, into g->probs (n_out:
+ * with repeat labels, the labels too; g->rep_class says what they mean, and
+ * a label with no output bar behind it cannot be drawn). */
 static void class_dist(Generator *g)
 {
     memcpy(g->ext, g->logits, (size_t)g->n_out * sizeof *g->ext);
     if (g->enc.kind == ENC_TOKENS && g->n_out > 1)
         g->ext[VOCAB_UNK] = -INFINITY;
+    if (g->repeats) {
+        int pos, len;
+        int32_t last = g->n - 1 - g->lb_offset;
+        lookback_bar(g, &pos, &len);
+        for (int k = 0; k < 2; k++) {
+            g->rep_class[k] = last >= 0 ? enc_repeat_class(g->ids + g->lb_offset, last, len,
+                                                           ENC_REPEAT1 + k)
+                                        : -1;
+            if (g->rep_class[k] < 0)
+                g->ext[ENC_REPEAT1 + k] = -INFINITY;
+        }
+    }
     sample_dist(g->ext, g->n_out, &g->opts, g->probs, g->scratch);
 }
 
@@ -632,6 +696,11 @@ ReelStatus gen_step(Generator *g, ReelError *err)
     case HEAD_SOFTMAX_CE:
         class_dist(g);
         id = sample_categorical(g->probs, g->n_out, &g->rng);
+        if (g->repeats && id >= MELODY_CLASSES) {
+            id = g->rep_class[id - MELODY_CLASSES >= 1];
+            if (id < 0)
+                id = MELODY_OFF; /* a label drawn with p = 0: cannot happen */
+        }
         return push_row(g, NULL, id, false, err);
     case HEAD_SIGMOID_BCE:
         sample_roll(g, g->row);
@@ -845,6 +914,13 @@ int gen_next_top(Generator *g, SampleTop *out, int max, double *entropy, bool *i
     case HEAD_SOFTMAX_CE:
         class_dist(g);
         n = g->n_out;
+        if (g->repeats) {
+            /* Each label's chance goes to the class it means. */
+            for (int k = 0; k < 2; k++)
+                if (g->rep_class[k] >= 0)
+                    g->probs[g->rep_class[k]] += g->probs[ENC_REPEAT1 + k];
+            n = MELODY_CLASSES;
+        }
         break;
     case HEAD_SIGMOID_BCE:
         if (g->roll == SAMPLE_ROLL_MONO) {

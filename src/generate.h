@@ -48,7 +48,9 @@
  *     lacks are fed as <unk> and counted (GenPrimeInfo), not refused.
  *   rests: silence fed to the network and left out of the output (the
  *     paper's prime): bars x bar length zero rows (rolls), note-off classes
- *     (melody), rest tokens "r/N" that the vocabulary has (tokens with
+ *     (melody; melody --lookback: rows with no class, only the bar position,
+ *     and the output's bars are the only history the lookback inputs see),
+ *     rest tokens "r/N" that the vocabulary has (tokens with
  *     durations), "<unk>" tokens, each a silent 2-step slot (tokens without
  *     durations: they have no rest), all-zero rows, one per bar (regress).
  *

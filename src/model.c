@@ -48,9 +48,9 @@ ReelStatus model_net_for_encoding(const EncOpts *e, const Vocab *v, NetConfig *c
     w = enc_width(e, v);
     if (w <= 0)
         return reel_fail(err, REEL_EARG, "encoding %s has no width", enc_name(e->kind));
-    c->n_in = w;
-    c->n_out = w;
-    c->in_classes = enc_is_classes(e->kind);
+    c->n_in = enc_in_width(e, v);
+    c->n_out = enc_out_width(e, v);
+    c->in_classes = enc_is_classes(e->kind) && !enc_lookback(e);
     c->head = enc_is_classes(e->kind) ? HEAD_SOFTMAX_CE
               : e->kind == ENC_REGRESS ? HEAD_LINEAR_MSE
                                         : HEAD_SIGMOID_BCE;
@@ -128,6 +128,10 @@ static void w_header(Writer *w, const Model *m)
     w_printf(w, "created %s\n", m->created);
     w_printf(w, "encoding %s\nplain %d\ndurations %d\n", enc_name(m->enc.kind), m->enc.plain,
              m->enc.durations);
+    if (m->enc.lookback)
+        w_printf(w, "lookback 1\n");
+    if (m->enc.repeats)
+        w_printf(w, "repeat_labels 1\n");
     w_printf(w, "n_in %d\nin_classes %d\nhidden %d\nlayers %d\ndense %d\nbatchnorm %d\n",
              c->n_in, c->in_classes, c->hidden, c->layers, c->dense, c->batchnorm);
     w_printf(w, "dropout %.9g\nrec_dropout %.9g\nn_out %d\nhead %d\n", c->dropout,
@@ -327,7 +331,8 @@ static ReelStatus header_kv(Model *m, const char *key, const char *v, const char
     char *end = NULL;
     double d = strtod(v, &end);
     bool num = end != v && *end == '\0';
-    long l = (long)d;
+    /* (long)d is undefined for NaN ("val_loss nan") and out-of-range values. */
+    long l = fabs(d) < 9.2e18 ? (long)d : 0;
 
 #define INT_KEY(name, field)                                                          \
     if (!strcmp(key, name)) {                                                         \
@@ -359,6 +364,14 @@ static ReelStatus header_kv(Model *m, const char *key, const char *v, const char
     }
     if (!strcmp(key, "durations")) {
         m->enc.durations = atoi(v) != 0;
+        return REEL_OK;
+    }
+    if (!strcmp(key, "lookback")) {
+        m->enc.lookback = atoi(v) != 0;
+        return REEL_OK;
+    }
+    if (!strcmp(key, "repeat_labels")) {
+        m->enc.repeats = atoi(v) != 0;
         return REEL_OK;
     }
     if (!strcmp(key, "in_classes")) {
@@ -637,8 +650,20 @@ ReelStatus model_load(Model *m, const char *path, int max_T, int max_B, ReelErro
         s = reel_fail(err, REEL_EFORMAT, "%s: damaged network sizes: %s", path, msg);
         goto fail;
     }
-    if ((s = net_new(&t.nn, &t.net, max_T, max_B, err)))
+    /* Sizes are trusted only as far as the file holds their weights: a
+     * damaged header must not make reel allocate gigabytes. */
+    if (net_config_n_params(&t.net) > (r.len - r.pos) / sizeof(float)) {
+        s = reel_fail(err, REEL_EFORMAT,
+                      "%s: damaged: the header's sizes need %zu weights, the file holds at most "
+                      "%zu", path, net_config_n_params(&t.net), (r.len - r.pos) / sizeof(float));
         goto fail;
+    }
+    if ((s = net_new(&t.nn, &t.net, max_T, max_B, err))) {
+        char msg[sizeof err->msg];
+        snprintf(msg, sizeof msg, "%s", err->msg);
+        s = reel_fail(err, s, "%s: %s", path, msg);
+        goto fail;
+    }
     if ((s = r_block(&r, net_params(t.nn), net_n_params(t.nn), "weights", err)) ||
         (s = r_block(&r, net_buffers(t.nn), net_n_buffers(t.nn), "batch-norm statistics", err)))
         goto fail;
@@ -655,8 +680,13 @@ ReelStatus model_load(Model *m, const char *path, int max_T, int max_B, ReelErro
                           path, n_opt, np);
             goto fail;
         }
-        if ((s = optim_init(&t.optim, &t.train.optim, np, err)))
+        if ((s = optim_init(&t.optim, &t.train.optim, np, err))) {
+            char msg[sizeof err->msg];
+            snprintf(msg, sizeof msg, "%s", err->msg);
+            s = reel_fail(err, s == REEL_ENOMEM ? s : REEL_EFORMAT, "%s: %s optimizer settings: %s",
+                          path, s == REEL_ENOMEM ? "cannot make the" : "damaged", msg);
             goto fail;
+        }
         if ((s = r_block(&r, t.optim.state, n_opt, "optimizer state", err)))
             goto fail;
         t.optim.t = t.progress.batches;

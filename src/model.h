@@ -7,7 +7,10 @@
  *   "version 1\n"
  *   "key value\n" ...                   header: encoding, network sizes,
  *                                       training settings and progress (text,
- *                                       floats with 9 significant digits)
+ *                                       floats with 9 significant digits);
+ *                                       "lookback 1" and "repeat_labels 1"
+ *                                       only for melody --lookback (absent:
+ *                                       0, so older files load as they were)
  *   "vocab\n" + vocab_write text        only for the tokens encoding
  *   "weights\n"
  *   u64 n, n x f32                      parameters (net_params layout)

@@ -65,10 +65,10 @@ int main(void)
     long mono_exact[4] = {0};
     Vocab *v = NULL;
     const EncOpts mono_encs[4] = {
-        {ENC_MELODY, false, false},
-        {ENC_ROLL13_ONSET, false, false},
-        {ENC_ROLL128, false, false},
-        {ENC_TOKENS, false, true},
+        {.kind = ENC_MELODY},
+        {.kind = ENC_ROLL13_ONSET},
+        {.kind = ENC_ROLL128},
+        {.kind = ENC_TOKENS, .durations = true},
     };
 
     REQUIRE(s != NULL, "memory");
@@ -175,7 +175,7 @@ int main(void)
     /* Every monophonic tune comes back exactly through every encoding that can
      * hold a monophonic melody. */
     {
-        EncOpts tok = {ENC_TOKENS, false, true};
+        EncOpts tok = {.kind = ENC_TOKENS, .durations = true};
         REQUIRE(corpus_vocab(&c, &tok, &v, &err) == REEL_OK, "%s", err.msg);
     }
     for (int32_t i = 0; i < c.n_tunes; i++) {

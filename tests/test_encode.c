@@ -1211,9 +1211,10 @@ static void test_speed(void)
     Tune big;
     EncOpts tok = opts(ENC_TOKENS);
     Vocab *v;
+    const int n = test_quick() ? TUNES / 10 : TUNES; /* REEL_TEST_QUICK (valgrind) */
     tok.durations = true;
     mk(&big, "big");
-    for (int i = 0; i < TUNES; i++) {
+    for (int i = 0; i < n; i++) {
         int32_t at = 0;
         mk(&c[i], "speed");
         sig(&c[i], 0, 2, 4);
@@ -1227,13 +1228,13 @@ static void test_speed(void)
         list[i] = &c[i];
     }
     tune_sort(&big);
-    list[TUNES] = &big; /* the long tune has rests between the short ones */
-    v = vocab_of(&tok, list, TUNES + 1);
+    list[n] = &big; /* the long tune has rests between the short ones */
+    v = vocab_of(&tok, list, n + 1);
     for (int k = 0; k < ENC_COUNT; k++) {
         EncOpts o = k == ENC_TOKENS ? tok : opts((EncKind)k);
         double t0 = now(), t1, t2;
         long rows = 0;
-        for (int i = 0; i < TUNES; i++) {
+        for (int i = 0; i < n; i++) {
             Encoded e;
             encode(&o, v, &c[i], &e);
             rows += e.n;
@@ -1255,7 +1256,7 @@ static void test_speed(void)
                         "encode+decode %.3f s\n",
                 enc_name((EncKind)k), t1 - t0, rows, t2 - t1);
     }
-    for (int i = 0; i < TUNES; i++)
+    for (int i = 0; i < n; i++)
         tune_free(&c[i]);
     tune_free(&big);
     vocab_free(v);

@@ -23,14 +23,16 @@ typedef struct {
 } Kind;
 
 static const Kind kinds[] = {
-    {"roll13", {ENC_ROLL13, false, false}},
-    {"roll13 --plain", {ENC_ROLL13, true, false}},
-    {"roll13o", {ENC_ROLL13_ONSET, false, false}},
-    {"roll128", {ENC_ROLL128, false, false}},
-    {"melody", {ENC_MELODY, false, false}},
-    {"tokens --durations", {ENC_TOKENS, false, true}},
-    {"tokens", {ENC_TOKENS, false, false}},
-    {"regress", {ENC_REGRESS, false, false}},
+    {"roll13", {.kind = ENC_ROLL13}},
+    {"roll13 --plain", {.kind = ENC_ROLL13, .plain = true}},
+    {"roll13o", {.kind = ENC_ROLL13_ONSET}},
+    {"roll128", {.kind = ENC_ROLL128}},
+    {"melody", {.kind = ENC_MELODY}},
+    {"tokens --durations", {.kind = ENC_TOKENS, .durations = true}},
+    {"tokens", {.kind = ENC_TOKENS}},
+    {"regress", {.kind = ENC_REGRESS}},
+    {"melody --lookback", {.kind = ENC_MELODY, .lookback = true}},
+    {"melody --lookback --repeat-labels", {.kind = ENC_MELODY, .lookback = true, .repeats = true}},
 };
 #define N_KINDS ((int)(sizeof kinds / sizeof kinds[0]))
 
@@ -457,7 +459,7 @@ static void test_state_matches_forward(void)
 {
     for (int w = 0; w < 2; w++) {
         Model m;
-        EncOpts e = {w ? ENC_MELODY : ENC_ROLL13_ONSET, false, false};
+        EncOpts e = {.kind = w ? ENC_MELODY : ENC_ROLL13_ONSET};
         const int T = 60;
         int F, K;
         float *x = NULL, *stepped;
@@ -1117,9 +1119,9 @@ static void test_fast_weights(void)
         EncOpts enc;
         int hidden, seeds;
     } cases[] = {
-        {"roll13 2x256 (bench (a))", {ENC_ROLL13, false, false}, 256, 12},
-        {"roll128 2x512 (bench (d))", {ENC_ROLL128, false, false}, 512, 6},
-        {"melody 2x256", {ENC_MELODY, false, false}, 256, 12},
+        {"roll13 2x256 (bench (a))", {.kind = ENC_ROLL13}, 256, 12},
+        {"roll128 2x512 (bench (d))", {.kind = ENC_ROLL128}, 512, 6},
+        {"melody 2x256", {.kind = ENC_MELODY}, 256, 12},
     };
     static const struct {
         NetWeights w;
@@ -1127,7 +1129,10 @@ static void test_fast_weights(void)
         double tol;
         int agree4; /* of 4 seeds at least this many draw the same 4 bars */
     } wkinds[] = {{NET_W_F16, "fp16", HALF_LOGIT_TOL, 3}, {NET_W_I8, "int8", Q8_LOGIT_TOL, 2}};
-    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+    /* REEL_TEST_QUICK (valgrind): the first model, 2 seeds */
+    const size_t n_cases = test_quick() ? 1 : sizeof cases / sizeof cases[0];
+    for (size_t ci = 0; ci < n_cases; ci++) {
+        const int seeds = test_quick() ? 2 : cases[ci].seeds;
         Model m;
         Generator *g, *h;
         ReelError err;
@@ -1185,7 +1190,7 @@ static void test_fast_weights(void)
 
             /* the same seed samples the same notes, mostly: four bars from
              * rests, the copy against precise, for several seeds */
-            for (int sd = 0; sd < cases[ci].seeds; sd++) {
+            for (int sd = 0; sd < seeds; sd++) {
                 Tune a, b;
                 bool ra, rb;
                 gen_reseed(g, 500 + (uint64_t)sd);
@@ -1202,12 +1207,12 @@ static void test_fast_weights(void)
             }
             /* (not for int8 on roll128: 64 steps of 128 independent draws
              * each, and a logit off by 4e-3 flips one of 8192 now and then) */
-            CHECK(same * 4 >= cases[ci].seeds * wkinds[ki].agree4 ||
+            CHECK(same * 4 >= seeds * wkinds[ki].agree4 ||
                       (wkinds[ki].w == NET_W_I8 && cases[ci].enc.kind == ENC_ROLL128),
                   "%s: %s and precise generation agree for %d of %d seeds (want %d/4)",
-                  cases[ci].label, wkinds[ki].name, same, cases[ci].seeds, wkinds[ki].agree4);
+                  cases[ci].label, wkinds[ki].name, same, seeds, wkinds[ki].agree4);
             fprintf(stderr, "  %s vs float, %-26s logits %.2e, same 4 bars for %d of %d seeds\n",
-                    wkinds[ki].name, cases[ci].label, worst, same, cases[ci].seeds);
+                    wkinds[ki].name, cases[ci].label, worst, same, seeds);
             net_state_free(sq);
             net_state_free(sf);
         }

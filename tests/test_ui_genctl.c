@@ -10,11 +10,10 @@
 #include "genctl.h"
 #include "testlib.h"
 
-static void make_model(Model *m, EncKind kind, uint64_t wseed)
+static void make_model(Model *m, EncOpts enc, uint64_t wseed)
 {
     ReelError err;
     Rng r;
-    EncOpts enc = {kind, false, false};
     model_init(m);
     m->enc = enc;
     m->net.hidden = 16;
@@ -59,7 +58,7 @@ static bool same(const Note *a, int na, const Note *b, int nb)
     return true;
 }
 
-static void test_kind(EncKind kind)
+static void test_kind(EncOpts enc)
 {
     Model m;
     GenCtl a, b;
@@ -70,9 +69,9 @@ static void test_kind(EncKind kind)
     Note na[512], nb[512];
     int32_t target, at, rows;
     int ka, kb;
-    const char *name = enc_name(kind);
+    const char *name = enc.lookback ? "melody --lookback" : enc_name(enc.kind);
 
-    make_model(&m, kind, 11);
+    make_model(&m, enc, 11);
     seed_tune(&seed);
     REQUIRE(gc_init(&a, &m, &so, 42, &err) == REEL_OK, "%s: %s", name, err.msg);
     REQUIRE(gc_init(&b, &m, &so, 42, &err) == REEL_OK, "%s", err.msg);
@@ -188,8 +187,9 @@ static void test_kind(EncKind kind)
 
 int main(void)
 {
-    test_kind(ENC_MELODY);
-    test_kind(ENC_ROLL13);
-    test_kind(ENC_ROLL13_ONSET);
+    test_kind((EncOpts){.kind = ENC_MELODY});
+    test_kind((EncOpts){.kind = ENC_ROLL13});
+    test_kind((EncOpts){.kind = ENC_ROLL13_ONSET});
+    test_kind((EncOpts){.kind = ENC_MELODY, .lookback = true, .repeats = true});
     TEST_END();
 }

@@ -30,7 +30,7 @@ expect_rc 0 "$REEL" train --help
 for opt in --encoding --window --hidden --layers --dense --batchnorm --dropout --rec-dropout \
            --epochs --batch --optimizer --lr --clip --seed --threads --val-split --resume --log \
            --max-tunes --max-batches binary_accuracy categorical_accuracy perplexity; do
-    has "$tmp/out" -- "$opt" "train --help describes $opt"
+    has "$tmp/out" "$opt" "train --help describes $opt"
 done
 expect_rc 2 "$REEL" train "$data"
 expect_rc 2 "$REEL" train --encoding nope "$data" -o "$tmp/x.reel"
@@ -107,6 +107,34 @@ expect_rc 0 "$REEL" info --strip "$tmp/mel-small.reel" "$tmp/mel.reel"
 expect_rc 0 "$REEL" info "$tmp/mel-small.reel"
 expect_rc 1 "$REEL" train --resume --epochs 5 "$data" -o "$tmp/mel-small.reel"
 has "$tmp/err" "no optimizer state" "stripped model cannot resume"
+
+# Melody --lookback: recorded in the header, shown by info, kept by --resume,
+# and the generator plays it (here in 3/4, bars of 12 steps).
+expect_rc 2 "$REEL" train --encoding roll13 --lookback "$data" -o "$tmp/x.reel"
+has "$tmp/err" "lookback works with --encoding melody only" "lookback needs melody"
+expect_rc 0 "$REEL" train --help
+has "$tmp/out" "--lookback" "train --help describes --lookback"
+expect_rc 0 "$REEL" train --encoding melody --lookback --hidden 16 --layers 1 --window 32 \
+    --batch 4 --epochs 1 --seed 3 "$data" -o "$tmp/lb.reel"
+has "$tmp/err" "training melody --lookback" "training says lookback"
+expect_rc 0 "$REEL" info "$tmp/lb.reel"
+has "$tmp/out" "encoding *melody --lookback" "info: lookback encoding"
+has "$tmp/out" "network *397 -> 1 x LSTM 16 -> 130" "info: lookback rows in, classes out"
+expect_rc 0 "$REEL" train --resume --epochs 2 -q "$data" -o "$tmp/lb.reel"
+expect_rc 0 "$REEL" info "$tmp/lb.reel"
+has "$tmp/out" "epoch 2 of 2" "lookback resumed"
+has "$tmp/out" "encoding *melody --lookback" "lookback kept by --resume"
+expect_rc 0 "$REEL" generate --model "$tmp/lb.reel" --meter 3/4 --bars 4 --seed 5 --print
+has "$tmp/err" "(48 steps, 4 bars)" "lookback generates 4 bars of 3/4"
+expect_rc 2 "$REEL" train --encoding melody --repeat-labels "$data" -o "$tmp/x.reel"
+has "$tmp/err" "repeat-labels goes with --lookback" "repeat labels need lookback"
+expect_rc 0 "$REEL" train --encoding melody --lookback --repeat-labels --hidden 16 --layers 1 \
+    --window 32 --batch 4 --epochs 1 -q "$data" -o "$tmp/lbr.reel"
+expect_rc 0 "$REEL" info "$tmp/lbr.reel"
+has "$tmp/out" "encoding *melody --lookback --repeat-labels" "info: repeat labels"
+has "$tmp/out" "network *397 -> 1 x LSTM 16 -> 132" "info: 2 more outputs"
+expect_rc 0 "$REEL" generate --model "$tmp/lbr.reel" --bars 2 --seed 5 --print
+has "$tmp/err" "(32 steps, 2 bars)" "repeat-label model generates"
 
 # Bad model files.
 printf 'hello' > "$tmp/not.reel"

@@ -1,6 +1,6 @@
 #!/bin/sh
 # models.sh — `make models`: retrain the models shipped in models/ (not in CI:
-# about half an hour on one core).  Each is trained into build/models/ with
+# about 45 minutes on one core).  Each is trained into build/models/ with
 # its optimizer state, then copied without it (reel info --strip) into models/.
 set -eu
 REEL=${REEL:-./reel}
@@ -8,11 +8,19 @@ CORPUS=${REEL_CORPUS:-../shared/corpus}
 OUT=build/models
 mkdir -p "$OUT"
 
-# The studio's default: fiddle tunes, full range, note-on/off/hold classes.
+# Fiddle tunes, full range, note-on/off/hold classes (the default before
+# fiddle-lookback).
 "$REEL" train "$CORPUS/ryans-mammoth/midi" --encoding melody --hidden 256 --layers 2 \
     --dropout 0.2 --window 64 --batch 32 --epochs 12 --seed 7 --threads 1 \
     -o "$OUT/fiddle-melody.reel"
 "$REEL" info --strip models/fiddle-melody.reel "$OUT/fiddle-melody.reel"
+
+# The studio's default since issue #6: melody with Magenta's lookback inputs
+# (the steps 1 and 2 bars back, the place in the bar) and repeat labels.
+"$REEL" train "$CORPUS/ryans-mammoth/midi" --encoding melody --lookback --repeat-labels \
+    --hidden 256 --layers 2 --dropout 0.2 --window 64 --batch 32 --epochs 12 --seed 7 \
+    --threads 1 -o "$OUT/fiddle-lookback.reel"
+"$REEL" info --strip models/fiddle-lookback.reel "$OUT/fiddle-lookback.reel"
 
 # Pop melodies: POP909's MELODY tracks.
 "$REEL" train "$CORPUS/pop909/midi" --encoding melody --hidden 256 --layers 2 \

@@ -59,7 +59,7 @@ int cmd_convert(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     CorpusOpts opts;
-    EncOpts eo = {ENC_COUNT, false, false};
+    EncOpts eo = {.kind = ENC_COUNT};
     MidiWriteOpts wo = {0, -1, NULL, 0};
     Corpus c;
     ReelError err;

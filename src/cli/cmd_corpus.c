@@ -303,7 +303,7 @@ int cmd_corpus(int argc, char **argv)
         print_text((const char *const *)(argv + optind), argc - optind, &c, s, list);
 
     if (vocab_path) {
-        EncOpts eo = {ENC_TOKENS, false, !nodur};
+        EncOpts eo = {.kind = ENC_TOKENS, .durations = !nodur};
         Vocab *v = NULL;
         if (corpus_vocab(&c, &eo, &v, &err) || vocab_save(v, vocab_path, &err)) {
             fprintf(stderr, "reel corpus: %s\n", err.msg);

@@ -39,8 +39,14 @@ static void print_model(const char *path, const Model *m, int vocab_n)
     if (stat(path, &st) == 0)
         printf("  file           %lld bytes, checksum %s, saved %s\n", (long long)st.st_size, hex,
                m->created);
-    printf("  encoding       %s%s%s (%s)\n", enc_name(m->enc.kind), m->enc.plain ? " --plain" : "",
-           m->enc.durations ? " --durations" : "", enc_describe(m->enc.kind));
+    printf("  encoding       %s%s%s%s (%s)\n", enc_name(m->enc.kind),
+           m->enc.plain ? " --plain" : "", m->enc.durations ? " --durations" : "",
+           m->enc.repeats ? " --lookback --repeat-labels" : m->enc.lookback ? " --lookback" : "",
+           enc_describe(m->enc.kind));
+    if (m->enc.lookback)
+        printf("  lookback       input rows of %d: the step, the steps 1 and 2 bars back, the "
+               "place in the bar%s\n", ENC_LOOKBACK_WIDTH,
+               m->enc.repeats ? "; 2 more outputs: as 1 / 2 bars back" : "");
     if (m->vocab)
         printf("  vocabulary     %d tokens\n", vocab_size(m->vocab));
     printf("  network        %d -> %d x LSTM %d", c->n_in, c->layers, c->hidden);
