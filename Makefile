@@ -4,6 +4,8 @@
 #   make test       set up, build, run every test
 #   make asan       build with -fsanitize=address,undefined (into build-asan/)
 #   make test-asan  the whole test suite on the sanitizer build
+#   make valgrind   the core tests under valgrind (memcheck, leaks)
+#   make fuzz       libFuzzer on every parser, FUZZ_SECONDS (60) each
 #   make bench      benchmarks, figures printed
 #   make deps       install the Debian packages reel needs (apt-get)
 #   make install PREFIX=/usr/local
@@ -14,9 +16,15 @@
 PKGS      := ncursesw portaudio-2.0 fluidsynth smf openblas alsa
 DEB_PKGS  := build-essential pkg-config libncurses-dev portaudio19-dev libfluidsynth-dev \
              libsmf-dev libopenblas-dev fluid-soundfont-gm timgm6mb-soundfont libasound2-dev \
-             abcmidi midicsv tmux sox
+             abcmidi midicsv tmux sox libopenmpi-dev openmpi-bin
 TOOLS     := abc2midi midicsv
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# MPI is optional: with ompi-c (libopenmpi-dev, which make deps installs)
+# src/dist.c is built with it and `mpirun -np N reel train` trains on N
+# ranks; without it, or with MPI=no (use a fresh BUILD=), reel is one
+# process.  `reel --version` says which.
+MPI       ?= auto
 
 PREFIX    ?= /usr/local
 BUILD     ?= build
@@ -58,7 +66,7 @@ include $(BUILD)/config.mk
 endif
 
 CFLAGS_ALL = $(WARN) $(OPT) $(SAN) $(DEFS) -Isrc $(PKG_CFLAGS) $(CFLAGS)
-LDLIBS_ALL = $(PKG_LIBS) -lpthread -lm $(LDLIBS)
+LDLIBS_ALL = $(PKG_LIBS) $(MPI_LIBS) -lpthread -lm $(LDLIBS)
 
 .PHONY: all run test test-asan asan bench bench-torch paper deps install uninstall clean help
 
@@ -76,7 +84,14 @@ $(BUILD)/config.mk: Makefile
 	fi
 	@pkg-config --exists $(PKGS) || { echo "reel: pkg-config still cannot find: $(PKGS)"; exit 1; }
 	@{ echo "PKG_CFLAGS := $$(pkg-config --cflags $(PKGS))"; \
-	   echo "PKG_LIBS := $$(pkg-config --libs $(PKGS))"; } > $@.tmp && mv $@.tmp $@
+	   echo "PKG_LIBS := $$(pkg-config --libs $(PKGS))"; \
+	   if [ "$(MPI)" != no ] && pkg-config --exists ompi-c 2>/dev/null; then \
+	       echo "MPI_CFLAGS := -DREEL_MPI $$(pkg-config --cflags-only-I ompi-c | sed 's/-I/-isystem /g') $$(pkg-config --cflags-only-other ompi-c)"; \
+	       echo "MPI_LIBS := $$(pkg-config --libs ompi-c)"; \
+	   else \
+	       echo "reel: building without MPI ($(if $(filter no,$(MPI)),MPI=no,no ompi-c; make deps installs libopenmpi-dev))" >&2; \
+	       echo "MPI_CFLAGS :="; echo "MPI_LIBS :="; \
+	   fi; } > $@.tmp && mv $@.tmp $@
 
 deps:
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq
@@ -86,6 +101,9 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(call say,CC,$<)
 	$(Q)$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+# src/dist.c is the one file that includes mpi.h.
+$(BUILD)/src/dist.o: CFLAGS_ALL += $(MPI_CFLAGS)
 
 $(BUILD)/libreel.a: $(CORE_OBJ)
 	@rm -f $@
@@ -126,22 +144,25 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libreel.a
 	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $< $(BUILD)/libreel.a $(LDLIBS_ALL)
 
 run: $(BIN)
-	./$(BIN) studio --model models/fiddle-melody.reel
+	./$(BIN) studio --model models/fiddle-lookback.reel
 
 test: $(BUILD)/reel $(TEST_BIN) $(BIN)
 	@BUILD=$(BUILD) REEL_BIN=$(BUILD)/reel sh tests/run.sh $(TEST_BIN)
 
+# float-cast-overflow: gcc's "undefined" leaves out casts of NaN or huge
+# floats to integers (clang's has them).
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
-	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" build-asan/reel
+	    SAN="-fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=undefined,float-cast-overflow" build-asan/reel
 
 test-asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
-	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" test
+	    SAN="-fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=undefined,float-cast-overflow" test
 
 bench: $(BENCH_BIN) bench-torch $(BUILD)/reel
 	@rc=0; for b in $(BENCH_BIN); do $$b || rc=1; done; \
-	    REEL_BIN=$(BUILD)/reel sh bench/bench_studio.sh || rc=1; exit $$rc
+	    REEL_BIN=$(BUILD)/reel sh bench/bench_studio.sh || rc=1; \
+	    REEL_BIN=$(BUILD)/reel sh bench/bench_mpi.sh || rc=1; exit $$rc
 
 # bench_nn compares the engine with PyTorch: Debian's python3-torch for
 # /usr/bin/python3, installed here when missing (best effort: without it
@@ -161,6 +182,74 @@ models: $(BIN)
 paper: $(BIN)
 	sh tools/paper.sh
 
+# ---- fuzzing and valgrind ---------------------------------------------------
+# fuzz/ holds one entry point per parser of outside input (fuzz/fuzz.h).  The
+# replay test links them (with ui/settings.c, the studio's config parser) to replay
+# tests/fuzz-regress/<target>/ in every build, ASan's included.
+FUZZ_TARGETS := midi abc notes model settings
+FUZZ_SRC     := $(filter-out fuzz/libfuzzer.c,$(sort $(wildcard fuzz/*.c))) ui/settings.c
+
+$(BUILD)/tests/test_fuzz_replay: tests/test_fuzz_replay.c $(FUZZ_SRC) $(wildcard fuzz/*.h tests/*.h) \
+                                 $(BUILD)/libreel.a
+	@mkdir -p $(@D)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(CFLAGS_ALL) -Itests -Iui -Ifuzz $(LDFLAGS) -o $@ $< $(FUZZ_SRC) \
+	    $(BUILD)/libreel.a $(LDLIBS_ALL)
+
+# make fuzz: each target under libFuzzer with ASan and UBSan, one after the
+# other, for FUZZ_SECONDS each (or FUZZ_RUNS executions, when set and
+# reached first), from seeds made from real files (fuzz/seeds.sh).  Prints
+# executions per second and in all; crashes land in build-fuzz/crashes/.
+# FUZZ_TARGETS="midi model" picks targets.  clang and libFuzzer
+# (libclang-rt-14-dev) are installed here when missing.
+FUZZ_SECONDS ?= 60
+FUZZ_RUNS    ?= 0
+FUZZ_CC      ?= clang
+FUZZ_BUILD   := build-fuzz
+
+fuzz: fuzz-tools
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) OPT="-O2 -g -fno-omit-frame-pointer" \
+	    SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined" fuzz-bins
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_RUNS=$(FUZZ_RUNS) sh fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_TARGETS)
+
+fuzz-bins: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%) $(BUILD)/reel
+
+$(BUILD)/fuzz/fuzz_%: fuzz/libfuzzer.c $(FUZZ_SRC) fuzz/fuzz.h $(BUILD)/libreel.a
+	@mkdir -p $(@D)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(CFLAGS_ALL) -Iui -Ifuzz -fsanitize=fuzzer -DFUZZ_ENTRY=fuzz_$* $(LDFLAGS) -o $@ \
+	    fuzz/libfuzzer.c $(FUZZ_SRC) $(BUILD)/libreel.a $(LDLIBS_ALL)
+
+fuzz-tools:
+	@mkdir -p $(FUZZ_BUILD)
+	@printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n);\nint LLVMFuzzerTestOneInput(const char *d, unsigned long n) { (void)d; (void)n; return 0; }\n' \
+	    > $(FUZZ_BUILD)/probe.c
+	@$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $(FUZZ_BUILD)/probe $(FUZZ_BUILD)/probe.c >/dev/null 2>&1 || { \
+	    echo "fuzz: installing clang and libFuzzer (clang libclang-rt-14-dev)"; \
+	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	        clang libclang-rt-14-dev; }
+
+# make valgrind: the core tests (no audio, no studio) under valgrind's
+# memcheck, leaks included; any error fails.  REEL_TEST_QUICK=1 tells the
+# slow tests to do less (tools/valgrind.sh).  Not test_limits: it times and
+# weighs reel commands it starts, which valgrind does not follow (and its
+# pre-exec footprint counts in their peak memory).  Uses the build in
+# $(BUILD); valgrind is installed here when missing.
+VALGRIND_TESTS := $(filter-out $(BUILD)/tests/test_audio% $(BUILD)/tests/test_ui_% \
+                    $(BUILD)/tests/test_limits,$(TEST_BIN))
+
+valgrind: valgrind-tool $(VALGRIND_TESTS)
+	@sh tools/valgrind.sh $(VALGRIND_TESTS)
+
+valgrind-tool:
+	@command -v valgrind >/dev/null 2>&1 || { \
+	    echo "valgrind: installing valgrind"; \
+	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends valgrind; }
+
+.PHONY: fuzz fuzz-bins fuzz-tools valgrind valgrind-tool
+
 DATADIR := $(DESTDIR)$(PREFIX)/share/reel
 install: $(BUILD)/reel
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DATADIR)/models $(DATADIR)/soundfonts
@@ -177,6 +266,6 @@ clean:
 	rm -rf build build-asan $(BIN)
 
 help:
-	@sed -n '3,10p' Makefile | sed 's/^# //'
+	@sed -n '3,11p' Makefile | sed 's/^# //'
 
 -include $(CORE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UI_OBJ:.o=.d)

@@ -841,6 +841,43 @@ void abc_file_free(AbcFile *f)
     f->n = 0;
 }
 
+/* Tunes start at X: lines; what comes before the first is the file header,
+ * which applies to every tune.  The number of tunes in t[0..len), and in
+ * *first where the first starts (len when there is none). */
+static int count_tunes(const char *t, size_t len, size_t *first)
+{
+    int n = 0;
+    *first = len;
+    for (size_t pos = 0; pos < len;) {
+        AbcLine l = line_at(t, len, pos);
+        if (line_is_field(l, 'X')) {
+            if (!n)
+                *first = pos;
+            n++;
+        }
+        pos += l.n + l.eol;
+        if (!l.eol)
+            break;
+    }
+    return n;
+}
+
+/* Where the tune that starts at pos (its X: line) ends: at the next X: line
+ * or at len. */
+static size_t tune_end(const char *t, size_t len, size_t pos)
+{
+    size_t end = pos;
+    AbcLine l = line_at(t, len, end);
+    end += l.n + l.eol;
+    while (end < len) {
+        l = line_at(t, len, end);
+        if (line_is_field(l, 'X'))
+            break;
+        end += l.n + l.eol;
+    }
+    return end;
+}
+
 ReelStatus abc_convert_file(const char *path, AbcFile *out, ReelError *err)
 {
     if (!out)
@@ -865,21 +902,8 @@ ReelStatus abc_convert_file(const char *path, AbcFile *out, ReelError *err)
         return reel_fail(err, REEL_EFORMAT, "%s: not ABC: binary data", path);
     }
 
-    /* Tunes start at X: lines; what comes before the first is the file
-     * header, which applies to every tune. */
-    int n = 0;
-    size_t first = len;
-    for (size_t pos = 0; pos < len;) {
-        AbcLine l = line_at(data, len, pos);
-        if (line_is_field(l, 'X')) {
-            if (!n)
-                first = pos;
-            n++;
-        }
-        pos += l.n + l.eol;
-        if (!l.eol)
-            break;
-    }
+    size_t first;
+    int n = count_tunes(data, len, &first);
     if (n == 0) {
         free(data);
         return reel_fail(err, REEL_EFORMAT, "%s: not ABC: no tune (no X: line)", path);
@@ -906,16 +930,7 @@ ReelStatus abc_convert_file(const char *path, AbcFile *out, ReelError *err)
 
     int i = 0;
     for (size_t pos = first; pos < len && i < n;) {
-        /* The tune runs from this X: line to the next one. */
-        size_t end = pos;
-        AbcLine l = line_at(data, len, end);
-        end += l.n + l.eol;
-        while (end < len) {
-            l = line_at(data, len, end);
-            if (line_is_field(l, 'X'))
-                break;
-            end += l.n + l.eol;
-        }
+        size_t end = tune_end(data, len, pos);
         AbcTune *t = &out->tunes[i];
         reel_error_clear(&t->err);
         t->x = (int)strtol(data + pos + 2, NULL, 10);

@@ -45,6 +45,14 @@ static int test_checks;
         return test_failures ? 1 : 0;                                           \
     } while (0)
 
+/* REEL_TEST_QUICK=1 (make valgrind sets it): do less of the slow work
+ * (fewer and smaller models, fewer files), keeping every kind of check. */
+static inline int test_quick(void)
+{
+    const char *q = getenv("REEL_TEST_QUICK");
+    return q && *q && strcmp(q, "0") != 0;
+}
+
 /* $REEL_CORPUS/sub, in a static buffer; exits when the folder is missing. */
 static inline const char *test_corpus(const char *sub)
 {

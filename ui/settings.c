@@ -45,36 +45,52 @@ static char *trim(char *p)
     return p;
 }
 
+/* Lines of any length (getline): a value is as long as the file allows, and
+ * what settings_save writes always reads back the same. */
 ReelStatus settings_load(Settings *s, const char *path, ReelError *err)
 {
     FILE *f = fopen(path, "r");
-    char line[4200];
+    char *line = NULL;
+    size_t cap = 0;
     int lineno = 0;
+    ReelStatus st = REEL_OK;
     if (!f) {
         if (errno == ENOENT)
             return REEL_OK;
         return reel_fail(err, REEL_EIO, "%s: %s", path, strerror(errno));
     }
-    while (fgets(line, sizeof line, f)) {
+    while (getline(&line, &cap, f) >= 0) {
         char *eq, *k, *v;
         lineno++;
         k = trim(line);
         if (!*k || *k == '#')
             continue;
         if (!(eq = strchr(k, '='))) {
-            fclose(f);
-            return reel_fail(err, REEL_EFORMAT, "%s:%d: not 'key = value'", path, lineno);
+            st = reel_fail(err, REEL_EFORMAT, "%s:%d: not 'key = value'", path, lineno);
+            break;
         }
         *eq = '\0';
         v = trim(eq + 1);
         k = trim(k);
+        if (!*k) {
+            st = reel_fail(err, REEL_EFORMAT, "%s:%d: no key before '='", path, lineno);
+            break;
+        }
+        if (strlen(k) >= sizeof s->items[0].key) {
+            st = reel_fail(err, REEL_EFORMAT, "%s:%d: key '%.20s...' longer than %zu characters",
+                           path, lineno, k, sizeof s->items[0].key - 1);
+            break;
+        }
         if (!settings_set(s, k, v)) {
-            fclose(f);
-            return reel_fail(err, REEL_ENOMEM, "out of memory");
+            st = reel_fail(err, REEL_ENOMEM, "%s: out of memory", path);
+            break;
         }
     }
+    if (st == REEL_OK && ferror(f))
+        st = reel_fail(err, REEL_EIO, "%s: cannot read", path);
+    free(line);
     fclose(f);
-    return REEL_OK;
+    return st;
 }
 
 static int mkdirs(const char *dir)
