@@ -154,19 +154,25 @@ static void w_header(Writer *w, const Model *m)
              p->drop_rng.s[0], p->drop_rng.s[1], p->drop_rng.s[2], p->drop_rng.s[3]);
 }
 
+/* The folder path is in: "." for a bare name, "/" at the root. */
+static void dir_of(const char *path, char *dir, size_t n)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, n, ".");
+    else if (slash == path)
+        snprintf(dir, n, "/");
+    else
+        snprintf(dir, n, "%.*s", (int)(slash - path) < (int)n - 1 ? (int)(slash - path) : (int)n - 1, path);
+}
+
 /* Make a rename in path's folder durable (a power cut after a checkpoint
  * keeps it); best effort: some file systems cannot sync a folder. */
 static void sync_dir(const char *path)
 {
     char dir[4096];
-    const char *slash = strrchr(path, '/');
     int fd;
-    if (!slash)
-        snprintf(dir, sizeof dir, ".");
-    else if (slash == path)
-        snprintf(dir, sizeof dir, "/");
-    else
-        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path) < 4095 ? (int)(slash - path) : 4095, path);
+    dir_of(path, dir, sizeof dir);
     if ((fd = open(dir, O_RDONLY | O_DIRECTORY)) >= 0) {
         (void)fsync(fd);
         close(fd);
@@ -181,12 +187,7 @@ int model_clean_temps(const char *path)
     DIR *d;
     struct dirent *e;
     int removed = 0;
-    if (!slash)
-        snprintf(dir, sizeof dir, ".");
-    else if (slash == path)
-        snprintf(dir, sizeof dir, "/");
-    else
-        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path) < 4095 ? (int)(slash - path) : 4095, path);
+    dir_of(path, dir, sizeof dir);
     snprintf(prefix, sizeof prefix, "%s.tmp-", base);
     plen = strlen(prefix);
     if (!(d = opendir(dir)))

@@ -1415,6 +1415,15 @@ ReelStatus net_state_prepare(const Net *n, NetState *s, ReelError *err)
     return REEL_OK;
 }
 
+/* At most a quarter of x's n values are not zero. */
+static bool mostly_zeros(const float *x, int n)
+{
+    int nnz = 0;
+    for (int i = 0; i < n; i++)
+        nnz += x[i] != 0.0f;
+    return nnz * 4 <= n;
+}
+
 /* Layer 0's input rows, from the float weights: the non-zero inputs only. */
 static void input_rows(const Net *n, const Layer *L, const float *x, int32_t x_id, float *gates)
 {
@@ -1476,25 +1485,13 @@ const float *net_step(const Net *n, NetState *s, const float *x, int32_t x_id)
                     memcpy(v, x, (size_t)L->in * sizeof(float));
                 blas_hgemv_t(L->in + H, G4, Wq, G4, v, s->gates);
             }
-        } else if (l == 0 && c->in_classes) {
-            if (x_id >= 0 && x_id < c->n_in)
-                add(s->gates, W + (size_t)x_id * (size_t)G4, (size_t)G4);
+        } else if (l == 0 && (c->in_classes || mostly_zeros(x, L->in))) {
+            /* one-hot, or multi-hot with few ones: add the rows that count */
+            input_rows(n, L, x, x_id, s->gates);
             blas_sgemv(BLAS_T, H, G4, 1.0f, Wh, G4, h, 1.0f, s->gates);
         } else if (l == 0) {
-            /* Multi-hot inputs are mostly zeros: add the rows that count. */
-            int nnz = 0;
-            for (int i = 0; i < L->in; i++)
-                nnz += x[i] != 0.0f;
-            if (nnz * 4 <= L->in) {
-                for (int i = 0; i < L->in; i++)
-                    if (x[i] != 0.0f)
-                        for (int j = 0; j < G4; j++)
-                            s->gates[j] += x[i] * W[(size_t)i * G4 + (size_t)j];
-                blas_sgemv(BLAS_T, H, G4, 1.0f, Wh, G4, h, 1.0f, s->gates);
-            } else {
-                memcpy(v, x, (size_t)L->in * sizeof(float));
-                blas_sgemv(BLAS_T, L->in + H, G4, 1.0f, W, G4, v, 1.0f, s->gates);
-            }
+            memcpy(v, x, (size_t)L->in * sizeof(float));
+            blas_sgemv(BLAS_T, L->in + H, G4, 1.0f, W, G4, v, 1.0f, s->gates);
         } else {
             blas_sgemv(BLAS_T, L->in + H, G4, 1.0f, W, G4, v, 1.0f, s->gates);
         }
