@@ -294,7 +294,8 @@ int snd_silence(Sound *s, double max_sec)
     f0 = audio_engine_frames(s->e);
     t0 = mono_sec();
     while (mono_sec() - t0 < 1.0 &&
-           audio_engine_frames(s->e) < f0 + audio_engine_latency_frames(s->e) + (uint64_t)rate / 25)
+           (audio_engine_frames(s->e) < f0 + audio_engine_latency_frames(s->e) + (uint64_t)rate / 25 ||
+            audio_engine_voices(s->e) > 0))
         sleep_ms(5);
     return left;
 }
