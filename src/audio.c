@@ -241,6 +241,10 @@ struct AudioSynth {
     int rate;
     uint64_t frames;          /* rendered so far: where FluidSynth's block edges are */
     char *path;
+    /* Preset names of banks 0 and 128, read once when the synth is made:
+     * once the engine plays it, only the audio thread may call FluidSynth
+     * (threadsafe-api is off, and its API bookkeeping is not atomic). */
+    char names[2][128][AUDIO_PRESET_NAME];
 };
 
 ReelStatus audio_synth_new(AudioSynth **out, const AudioSynthOpts *o, ReelError *err)
@@ -291,6 +295,15 @@ ReelStatus audio_synth_new(AudioSynth **out, const AudioSynthOpts *o, ReelError 
         audio_synth_free(s);
         return err ? err->status : REEL_EFORMAT;
     }
+    {
+        fluid_sfont_t *sf = fluid_synth_get_sfont_by_id(s->synth, s->sfont_id);
+        for (int b = 0; b < 2 && sf; b++)
+            for (int prog = 0; prog < 128; prog++) {
+                fluid_preset_t *pr = fluid_sfont_get_preset(sf, b ? 128 : 0, prog);
+                const char *name = pr ? fluid_preset_get_name(pr) : NULL;
+                snprintf(s->names[b][prog], sizeof s->names[b][prog], "%s", name ? name : "");
+            }
+    }
     *out = s;
     return REEL_OK;
 fail:
@@ -324,17 +337,13 @@ const char *audio_synth_soundfont(const AudioSynth *s)
 
 bool audio_synth_preset_name(const AudioSynth *s, int bank, int program, char *buf, size_t size)
 {
-    fluid_sfont_t *sf;
-    fluid_preset_t *p;
     const char *name;
     if (buf && size)
         buf[0] = '\0';
-    if (!s || program < 0 || program > 127 || bank < 0 || bank > 128)
+    if (!s || program < 0 || program > 127 || (bank != 0 && bank != 128))
         return false;
-    sf = fluid_synth_get_sfont_by_id(s->synth, s->sfont_id);
-    p = sf ? fluid_sfont_get_preset(sf, bank, program) : NULL;
-    name = p ? fluid_preset_get_name(p) : NULL;
-    if (!name)
+    name = s->names[bank ? 1 : 0][program];
+    if (!name[0])
         return false;
     if (buf && size)
         snprintf(buf, size, "%s", name);

@@ -102,9 +102,13 @@ void audio_synth_free(AudioSynth *s);
 int audio_synth_rate(const AudioSynth *s);
 /* The soundfont's path (owned by s). */
 const char *audio_synth_soundfont(const AudioSynth *s);
+#define AUDIO_PRESET_NAME 24 /* SoundFont preset names have 20 characters at most */
 /* Name of the soundfont's preset for (bank, program), e.g. "Violin", into
  * buf; false (and buf "") when the soundfont has none.  Bank 0 is melodic,
- * 128 percussion.  Only reads the soundfont: safe while an engine owns s. */
+ * 128 percussion.  The names are read when the synth is made, so this is
+ * safe while an engine plays s (FluidSynth itself may then be called from
+ * the audio thread only: even a lookup enters its API, whose bookkeeping
+ * is not atomic, and a race there left voices that never ended). */
 bool audio_synth_preset_name(const AudioSynth *s, int bank, int program, char *buf, size_t size);
 
 /* Loading in the background: audio_load_start copies the options and

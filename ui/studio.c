@@ -385,14 +385,11 @@ static void set_guard(Studio *s, bool on)
 void studio_play(Studio *s, double from)
 {
     ReelError err;
-    uint64_t frame = 0;
-    int32_t session = 0;
     if (!s->snd_ok)
         return;
     studio_sync_player(s);
     player_set_loop(s->snd.p, s->loop && !s->continuous && !s->recording, 0, 0);
     player_set_metronome(s->snd.p, s->metronome || s->recording);
-    audio_engine_origin(s->snd.e, &frame, &session);
     if (player_play(s->snd.p, from, &err)) {
         studio_status(s, 2, "%s", err.msg);
         return;
@@ -1508,12 +1505,10 @@ static void poll_player(Studio *s)
     if (!s->snd_ok || !s->playing)
         return;
     st = player_status(s->snd.p);
-    if (s->stats.play_origin == UINT64_MAX) {
-        uint64_t f;
-        int32_t sess;
-        if (audio_engine_origin(s->snd.e, &f, &sess))
-            s->stats.play_origin = f;
-    }
+    /* This play's own origin (the engine keeps the last start's; a poll
+     * right after play could still see the one before). */
+    if (s->stats.play_origin == UINT64_MAX && st.started)
+        s->stats.play_origin = st.origin;
     if (!st.playing) {
         s->playing = false;
         if (s->recording)
@@ -1687,6 +1682,7 @@ static void write_stats(Studio *s)
         fprintf(f, "audio_underruns %" PRIu64 "\n", as.underruns);
         fprintf(f, "audio_late_events %" PRIu64 "\n", as.late_events);
         fprintf(f, "audio_callback_max_ms %.3f\n", as.max_ms);
+        fprintf(f, "audio_max_voices %d\n", as.max_voices);
         fprintf(f, "audio_device %s\n", s->snd.device);
         /* after the quit path's silence: every voice ended or cut */
         fprintf(f, "audio_voices_at_exit %d\n", audio_engine_voices(s->snd.e));
