@@ -27,10 +27,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #define LOOKAHEAD_MIN 0.3       /* seconds of music sent ahead of the output, at least */
 #define LOOKAHEAD_FIRST 1.0     /* ... before the output's speed is known */
 #define LOOKAHEAD_WALL 0.1      /* ... and this much wall time of a fast output */
+#define UNPACED_SPEED 4.0       /* an output this many times faster than real time is a file */
+#define UNPACED_WALL 5.0        /* ... or null sink: this much of its wall time ahead, so a */
+                                /* thread that waits for the CPU cannot fall behind it */
 #define RESCHEDULE_MARGIN 0.03  /* seconds ahead of the output where a change takes effect */
 #define PUMP_NS 2000000L        /* the thread wakes every 2 ms while playing */
 #define IDLE_NS 10000000L       /* and every 10 ms when not */
@@ -526,8 +532,9 @@ static void pump(Player *p)
     if (!p->playing)
         return;
     now = rel_now(p, frames);
-    ahead = p->speed > 0 ? fmax(LOOKAHEAD_MIN * rate, p->speed * LOOKAHEAD_WALL)
-                         : LOOKAHEAD_FIRST * rate;
+    ahead = p->speed <= 0 ? LOOKAHEAD_FIRST * rate
+            : fmax(LOOKAHEAD_MIN * rate,
+                   p->speed * (p->speed > UNPACED_SPEED * rate ? UNPACED_WALL : LOOKAHEAD_WALL));
     while (!p->g.ended && p->hist_n < HIST_MAX - 1 && in_flight(p) < INFLIGHT_MAX &&
            frame_of(p, &p->g, p->g.cur) < (now < 0 ? 0 : now) + ahead)
         gen_step(p, &p->g, rt_emit, NULL, true);
@@ -629,6 +636,9 @@ static void reschedule(Player *p)
 static void *player_main(void *arg)
 {
     Player *p = arg;
+#ifdef __linux__
+    prctl(PR_SET_NAME, "reel-player", 0, 0, 0); /* top -H, gdb and the tests can tell it */
+#endif
     pthread_mutex_lock(&p->mu);
     while (!p->quit) {
         struct timespec ts;
@@ -1062,6 +1072,14 @@ PlayerStatus player_status(Player *p)
     st.playing = p->playing;
     st.finished = p->finished;
     st.step = p->from;
+    if (p->e && (p->playing || p->finished)) {
+        uint64_t origin;
+        int32_t session;
+        if (audio_engine_origin(p->e, &origin, &session) && session == (p->session & 0xffff)) {
+            st.started = true;
+            st.origin = origin;
+        }
+    }
     if (p->e && p->hist_n > 0 && (now = rel_now(p, audio_engine_frames(p->e))) >= 0) {
         rate = audio_engine_rate(p->e);
         heard = now - audio_engine_latency_frames(p->e);

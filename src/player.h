@@ -49,6 +49,8 @@ typedef struct {
     double step;         /* the step being heard now (fractional; latency included) */
     long pass;           /* loop pass being heard, 0 for the first */
     double seconds;      /* time heard since play */
+    bool started;        /* the engine has begun this play (origin is known) */
+    uint64_t origin;     /* the engine frame this play started at, when started */
 } PlayerStatus;
 
 /* A player for engine e (borrowed; it must outlive the player), or for

@@ -12,14 +12,25 @@
  * 2. No device: a configuration whose default PCM cannot open.  The engine
  *    says why, runs silent, the playhead moves in real time, and stderr
  *    stays empty.
+ * 3. A held player: on the unpaced sink, the player thread is stopped for
+ *    0.4 s of wall time right after play (as a thread that waits for the
+ *    CPU would be) while the output runs on.  Every event must still come
+ *    in time: an unpaced output gets the song sent far ahead.
+ * 4. Names while playing: the main thread asks for preset names as fast as
+ *    it can while a loop plays; every voice must end when its note does and
+ *    none may be left after the stop (FluidSynth is called from the audio
+ *    thread only; a lookup from another thread once left voices forever).
  * Each runs in a child process: ALSA reads its configuration once.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -158,6 +169,9 @@ static void child_capture(void)
     while (audio_engine_voices(e) > 0 && now_s() - t0 < 30)
         usleep(1000);
     CHECK(audio_engine_origin(e, &origin, &session), "origin known");
+    CHECK(ps.started && ps.origin == origin, "the player's status names this play's origin: "
+          "%d %llu vs %llu", ps.started, (unsigned long long)ps.origin,
+          (unsigned long long)origin);
     /* Let the capture run on 2.6 s past the end (instant on the null device). */
     while (audio_engine_frames(e) < origin + (uint64_t)(end_frame + 2.6 * RATE) &&
            now_s() - t0 < 30)
@@ -297,6 +311,183 @@ static void child_no_device(void)
     tune_free(&t);
 }
 
+static void hold_handler(int sig)
+{
+    struct timespec ts = {0, 400000000L};
+    (void)sig;
+    nanosleep(&ts, NULL);   /* async-signal-safe */
+}
+
+/* The thread named reel-player in this process, or -1. */
+static pid_t player_tid(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    struct dirent *de;
+    pid_t tid = -1;
+    if (!d)
+        return -1;
+    while (tid < 0 && (de = readdir(d))) {
+        char path[300], name[32] = "";
+        FILE *f;
+        if (de->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof path, "/proc/self/task/%s/comm", de->d_name);
+        if ((f = fopen(path, "r"))) {
+            if (fgets(name, sizeof name, f) && !strncmp(name, "reel-player", 11))
+                tid = (pid_t)atol(de->d_name);
+            fclose(f);
+        }
+    }
+    closedir(d);
+    return tid;
+}
+
+/* An engine on the unpaced capture sink (into tmp/NAME.wav), its synth
+ * taken by the callback, and a player: for the children below. */
+static void open_unpaced(const char *name, AudioEngine **e, AudioSynth **s, Player **p)
+{
+    char rc[64], wav_path[700], log[64];
+    AudioEngineOpts eo = {.rate = RATE, .buffer_frames = 256};
+    AudioSynthOpts so = {SF_SMALL, RATE, 0, 0, false, false};
+    ReelError err;
+    double t0;
+    snprintf(rc, sizeof rc, "xdg-%s", name);
+    snprintf(log, sizeof log, "%s-stderr.txt", name);
+    snprintf(wav_path, sizeof wav_path, "%s/%s.wav", tmp, name);
+    write_rc(rc, capture_rc);
+    setenv("AUDIO_CAPTURE_FILE", wav_path, 1);
+    stderr_to_file(log);
+    REQUIRE(audio_engine_open(e, &eo, &err) == REEL_OK, "open: %s", err.msg);
+    REQUIRE(audio_engine_has_output(*e), "the capture device opened: %s", audio_engine_device(*e));
+    REQUIRE(audio_synth_new(s, &so, &err) == REEL_OK, "synth: %s", err.msg);
+    REQUIRE(audio_engine_set_synth(*e, *s, &err) == REEL_OK, "set synth: %s", err.msg);
+    REQUIRE(player_new(p, *e, &err) == REEL_OK, "player: %s", err.msg);
+    t0 = now_s();
+    while (!audio_engine_has_synth(*e) && now_s() - t0 < 5)
+        usleep(1000);
+    REQUIRE(audio_engine_has_synth(*e), "the callback took the synth");
+}
+
+static void child_held(void)
+{
+    AudioEngine *e;
+    AudioSynth *s;
+    Player *p;
+    Tune t;
+    ReelError err;
+    AudioStats st;
+    PlayerStatus ps;
+    struct sigaction sa;
+    uint64_t f0;
+    double t0, speed, music, held;
+    int32_t steps;
+    pid_t tid;
+
+    open_unpaced("held", &e, &s, &p);
+    /* How fast the sink runs: the melody lasts 3x what the output plays in
+     * the old lookahead's 0.1 s of wall time, so it cannot all be sent by a
+     * lookahead that short (and 20 s at least). */
+    f0 = audio_engine_frames(e);
+    t0 = now_s();
+    usleep(200000);
+    speed = (double)(audio_engine_frames(e) - f0) / RATE / (now_s() - t0);
+    REQUIRE(speed > 8, "the null sink runs faster than real time: %.1fx", speed);
+    music = fmax(20.0, speed * 0.3);
+    steps = (int32_t)(music * 8); /* 120 bpm: 8 steps a second */
+    tune_init(&t);
+    tune_add_tempo(&t, 0, 500000, &err);
+    for (int32_t i = 0; i + 2 <= steps; i += 2)
+        tune_add_note(&t, i, 1, 60 + (i / 2) % 12, 100, &err);
+    tune_sort(&t);
+    REQUIRE(player_load_tune(p, &t, PLAYER_PIANO, &err) == REEL_OK, "load: %s", err.msg);
+    usleep(20000); /* the player has measured the speed */
+
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = hold_handler;
+    sigaction(SIGUSR1, &sa, NULL);
+    tid = player_tid();
+    REQUIRE(tid > 0, "the player thread is named reel-player");
+    REQUIRE(player_play(p, 0, &err) == REEL_OK, "play: %s", err.msg);
+    REQUIRE(syscall(SYS_tgkill, getpid(), tid, SIGUSR1) == 0, "hold the player thread");
+    /* Through the hold without a call into the player (each takes its lock). */
+    f0 = audio_engine_frames(e);
+    usleep(400000);
+    held = (double)(audio_engine_frames(e) - f0) / RATE;
+    t0 = now_s();
+    while ((ps = player_status(p)).playing && now_s() - t0 < 60)
+        usleep(1000);
+    CHECK(ps.finished, "the melody finished (step %.2f)", ps.step);
+    audio_engine_stats(e, &st);
+    player_free(p);
+    audio_engine_close(e);
+    stderr_back();
+    printf("held player: the sink runs %.0fx real time; %.0f s of music, the player thread held "
+           "0.4 s right after play while the sink played %.0f s; late events %llu\n", speed,
+           music, held, (unsigned long long)st.late_events);
+    CHECK(st.late_events == 0, "no event came late although the player thread was held: %llu",
+          (unsigned long long)st.late_events);
+    tune_free(&t);
+}
+
+/* FluidSynth is called from the audio thread only: asking for preset names
+ * (the studio draws the instrument's) while the engine plays, as fast as
+ * the main thread can, must leave every voice to end when the notes do. */
+static void child_names(void)
+{
+    char name[64];
+    AudioEngine *e;
+    AudioSynth *s;
+    Player *p;
+    Tune t;
+    ReelError err;
+    AudioStats st;
+    AudioEvent ev;
+    double t0;
+    long asks = 0, named = 0;
+    int part, voices;
+    static const int pitches[] = {72, 76, 79, 84, 79, 76};
+
+    open_unpaced("names", &e, &s, &p);
+    tune_init(&t);
+    tune_add_tempo(&t, 0, 500000, &err);
+    for (int i = 0; i < 6; i++)
+        tune_add_note(&t, i * 4, 4, pitches[i], 100, &err);
+    tune_sort(&t);
+    REQUIRE(player_set_song(p, &t, &err) == REEL_OK &&
+                player_add_part(p, PLAYER_VIOLIN, &part, &err) == REEL_OK &&
+                player_set_notes(p, part, t.notes, t.n_notes, &err) == REEL_OK,
+            "song: %s", err.msg);
+    usleep(50000); /* the player has measured the output's speed */
+    player_set_loop(p, true, 0, 0);
+    REQUIRE(player_play(p, 0, &err) == REEL_OK, "play: %s", err.msg);
+    t0 = now_s();
+    while (now_s() - t0 < 0.6) {
+        for (int prog = 0; prog < 128; prog++, asks++)
+            named += audio_synth_preset_name(s, prog & 1 ? 128 : 0, prog, name, sizeof name);
+    }
+    player_stop(p);
+    memset(&ev, 0, sizeof ev);
+    ev.type = AUDIO_EV_SOUND_OFF;
+    ev.chan = AUDIO_ALL_CHANNELS;
+    ev.flags = AUDIO_EVF_NOW;
+    audio_engine_send(e, AUDIO_PORT_LIVE, &ev);
+    t0 = now_s();
+    while ((voices = audio_engine_voices(e)) > 0 && now_s() - t0 < 2)
+        usleep(1000);
+    audio_engine_stats(e, &st);
+    player_free(p);
+    audio_engine_close(e);
+    stderr_back();
+    printf("names while playing: %ld names asked (%ld found) while a violin loop played; "
+           "voices at most %d, %d left after the stop; late events %llu\n", asks, named, st.max_voices, voices, (unsigned long long)st.late_events);
+    CHECK(named > 0, "the soundfont's presets have names");
+    CHECK(voices == 0, "every voice ended after the stop: %d left", voices);
+    /* (Events that came late pile up: the player thread waited for the CPU.) */
+    CHECK(st.late_events > 0 || st.max_voices <= 8,
+          "voices end when their notes do (at most %d at once)", st.max_voices);
+    tune_free(&t);
+}
+
 static bool run_child(const char *name, void (*fn)(void), bool last_try)
 {
     pid_t pid;
@@ -338,6 +529,8 @@ int main(void)
                attempt);
     }
     run_child("no device", child_no_device, true);
+    run_child("held player", child_held, true);
+    run_child("names while playing", child_names, true);
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
     if (!getenv("REEL_TEST_KEEP") && system(cmd) != 0)
         fprintf(stderr, "could not remove %s\n", tmp);
