@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static int test_failures;
 static int test_checks;
@@ -69,7 +70,26 @@ static inline const char *test_corpus(const char *sub)
     return buf;
 }
 
-/* A fresh temporary folder for this test (mkdtemp under $TMPDIR or /tmp). */
+/* Temporary folders made by test_tmpdir, removed when the test's own
+ * process exits (not a forked child's; REEL_TEST_KEEP=1 keeps them). */
+static char test_tmp_dirs[8][512];
+static int test_tmp_n;
+static pid_t test_tmp_pid;
+
+static inline void test_tmp_clean(void)
+{
+    if (getpid() != test_tmp_pid || getenv("REEL_TEST_KEEP"))
+        return;
+    for (int i = 0; i < test_tmp_n; i++) {
+        char cmd[600];
+        snprintf(cmd, sizeof cmd, "rm -rf '%.512s'", test_tmp_dirs[i]);
+        if (system(cmd) != 0)
+            fprintf(stderr, "could not remove %s\n", test_tmp_dirs[i]);
+    }
+}
+
+/* A fresh temporary folder for this test (mkdtemp under $TMPDIR or /tmp),
+ * removed at exit. */
 static inline const char *test_tmpdir(void)
 {
     static char buf[512];
@@ -78,6 +98,13 @@ static inline const char *test_tmpdir(void)
     if (!mkdtemp(buf)) {
         perror("mkdtemp");
         exit(1);
+    }
+    if (test_tmp_n < 8) {
+        if (!test_tmp_n) {
+            test_tmp_pid = getpid();
+            atexit(test_tmp_clean);
+        }
+        snprintf(test_tmp_dirs[test_tmp_n++], sizeof test_tmp_dirs[0], "%s", buf);
     }
     return buf;
 }
