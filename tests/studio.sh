@@ -427,6 +427,7 @@ mkdir -p "$tmp/small" "$tmp/train"
 ls "$CORPUS/ryans-mammoth/midi/"*.mid | head -24 | while read -r f; do cp "$f" "$tmp/small/"; done
 mkdir -p "$tmp/train/reel"
 cat > "$tmp/train/reel/studio.conf" <<EOF
+train_encoding = melody-lookback
 train_hidden = 32
 train_epochs = 500
 train_window = 32
@@ -440,6 +441,7 @@ expect_screen "Training  not started" "t: the training view"
 pane
 has "$tmp/pane" "corpus .*small" "the form shows the corpus"
 has "$tmp/pane" "hidden units   32" "settings from studio.conf"
+has "$tmp/pane" "encoding       melody-lookback" "the lookback encoding (the default model's) from studio.conf"
 keys s
 expect_screen "Training  running" "s starts training" 20
 expect_screen "tunes to learn from" "the corpus summary"
@@ -521,7 +523,7 @@ expect_screen "model trained" "u uses the trained model" 10
 keys t
 expect_screen "Next note at" "t: back to the studio"
 pane
-head -1 "$tmp/pane" | grep -q "trained (melody 1x32\|trained (melody 2x32\|trained" && ok || fail "the header names the trained model"
+head -1 "$tmp/pane" | grep -q "trained (melody-lookback [0-9]x32" && ok || { fail "the header names the trained model (melody-lookback)"; head -1 "$tmp/pane"; }
 keys g
 expect_screen "generated 8 bars" "the trained model generates"
 keys : ; lit "quit"; keys Enter

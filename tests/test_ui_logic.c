@@ -459,8 +459,31 @@ static void test_gm(void)
     }
 }
 
+/* The training form's encodings: every core name, and melody-lookback. */
+static void test_train_encodings(void)
+{
+    TrainerConfig c;
+    trainer_config_defaults(&c);
+    CHECK(!c.lookback && !strcmp(trainer_enc_name(&c), "melody"), "default: %s",
+          trainer_enc_name(&c));
+    CHECK(trainer_enc_parse(&c, "melody-lookback") && c.enc == ENC_MELODY && c.lookback,
+          "melody-lookback parses");
+    CHECK(!strcmp(trainer_enc_name(&c), "melody-lookback"), "and names itself: %s",
+          trainer_enc_name(&c));
+    CHECK(!trainer_enc_parse(&c, "lookback") && c.lookback, "an unknown name changes nothing");
+    for (int k = 0; k < ENC_COUNT; k++) {
+        CHECK(trainer_enc_parse(&c, enc_name((EncKind)k)) && c.enc == (EncKind)k && !c.lookback,
+              "%s parses (and clears lookback)", enc_name((EncKind)k));
+        CHECK(!strcmp(trainer_enc_name(&c), enc_name((EncKind)k)), "%s names itself",
+              enc_name((EncKind)k));
+        CHECK(strstr(TRAINER_ENCODINGS, enc_name((EncKind)k)) != NULL,
+              "the form's list names %s", enc_name((EncKind)k));
+    }
+}
+
 int main(void)
 {
+    test_train_encodings();
     test_piano();
     test_actions();
     test_help_covers();

@@ -95,7 +95,8 @@ static void model_summary(Studio *s, const char *path)
     snprintf(s->model_name, sizeof s->model_name, "%s", b ? b + 1 : path);
     if ((dot = strrchr(s->model_name, '.')) != NULL && dot != s->model_name)
         *dot = '\0';
-    snprintf(s->model_desc, sizeof s->model_desc, "%s%s %dx%d", enc_name(s->model.enc.kind),
+    snprintf(s->model_desc, sizeof s->model_desc, "%s%s %dx%d",
+             s->model.enc.lookback ? "melody-lookback" : enc_name(s->model.enc.kind),
              s->model.enc.plain ? " plain" : "", s->model.net.layers, s->model.net.hidden);
 }
 

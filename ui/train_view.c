@@ -95,10 +95,10 @@ static void default_out(Studio *s)
         *dot = '\0';
     if (x && x[0] == '/')
         snprintf(s->tcfg.out, sizeof s->tcfg.out, "%s/reel/models/%s-%s.reel", x, stem,
-                 enc_name(s->tcfg.enc));
+                 trainer_enc_name(&s->tcfg));
     else
         snprintf(s->tcfg.out, sizeof s->tcfg.out, "%s/.local/share/reel/models/%s-%s.reel",
-                 home && *home ? home : ".", stem, enc_name(s->tcfg.enc));
+                 home && *home ? home : ".", stem, trainer_enc_name(&s->tcfg));
 }
 
 void tv_init(Studio *s)
@@ -121,8 +121,8 @@ void tv_init(Studio *s)
             snprintf(c->corpus, sizeof c->corpus, "%.4000s", try_);
     }
     snprintf(s->th.corpus_default, sizeof s->th.corpus_default, "%s", c->corpus);
-    if ((v = settings_get(st, "train_encoding")) != NULL && enc_parse(v) != ENC_COUNT)
-        c->enc = enc_parse(v);
+    if ((v = settings_get(st, "train_encoding")) != NULL)
+        trainer_enc_parse(c, v);
     c->hidden = (int)settings_num(st, "train_hidden", 1, 8192, c->hidden);
     c->layers = (int)settings_num(st, "train_layers", 1, 16, c->layers);
     c->window = (int)settings_num(st, "train_window", 1, 100000, c->window);
@@ -146,7 +146,7 @@ void tv_save_settings(Studio *s)
         char abs[4096];
         settings_set(st, "corpus", realpath(c->corpus, abs) ? abs : c->corpus);
     }
-    settings_set(st, "train_encoding", enc_name(c->enc));
+    settings_set(st, "train_encoding", trainer_enc_name(c));
     settings_set_num(st, "train_hidden", c->hidden);
     settings_set_num(st, "train_layers", c->layers);
     settings_set_num(st, "train_window", c->window);
@@ -181,7 +181,7 @@ static void field_value(const Studio *s, int f, char *buf, size_t n)
         else
             snprintf(buf, n, "all");
         break;
-    case F_ENC: snprintf(buf, n, "%s", enc_name(c->enc)); break;
+    case F_ENC: snprintf(buf, n, "%s", trainer_enc_name(c)); break;
     case F_HIDDEN: snprintf(buf, n, "%d", c->hidden); break;
     case F_LAYERS: snprintf(buf, n, "%d", c->layers); break;
     case F_WINDOW: snprintf(buf, n, "%d steps", c->window); break;
@@ -220,11 +220,17 @@ static void field_step(Studio *s, int f, int dir)
         c->max_tunes = steps[i];
         break;
     }
-    case F_ENC:
-        c->enc = (EncKind)(((int)c->enc + dir + ENC_COUNT) % ENC_COUNT);
+    case F_ENC: {
+        /* every encoding, and melody-lookback right after melody */
+        int n = ENC_COUNT + 1;
+        int i = (int)c->enc + (c->enc > ENC_MELODY || (c->enc == ENC_MELODY && c->lookback));
+        i = (i + dir + n) % n;
+        c->lookback = i == ENC_MELODY + 1;
+        c->enc = (EncKind)(i > ENC_MELODY ? i - 1 : i);
         if (!s->th.out_custom)
             default_out(s);
         break;
+    }
     case F_HIDDEN:
         c->hidden = dir > 0 ? (c->hidden < 2048 ? c->hidden * 2 : 2048)
                             : (c->hidden > 16 ? c->hidden / 2 : 16);
@@ -287,11 +293,10 @@ void tv_field_text(Studio *s, const char *text)
         s->th.out_custom = true;
         return;
     case F_ENC:
-        if (enc_parse(text) == ENC_COUNT) {
-            studio_status(s, 2, "encodings: roll13, roll13o, roll128, melody, tokens, regress");
+        if (!trainer_enc_parse(c, text)) {
+            studio_status(s, 2, "encodings: " TRAINER_ENCODINGS);
             return;
         }
-        c->enc = enc_parse(text);
         if (!s->th.out_custom)
             default_out(s);
         return;
@@ -891,7 +896,8 @@ void tv_draw(Studio *s)
             put(y++, 1, w - 2, line);
         }
         snprintf(line, sizeof line, "model   %s %dx%d LSTM, %s weights, window %d, batch %d, lr %g"
-                 "%s -> %.300s", enc_name(t->m.enc.kind), t->m.net.layers, t->m.net.hidden,
+                 "%s -> %.300s", t->m.enc.lookback ? "melody-lookback" : enc_name(t->m.enc.kind),
+                 t->m.net.layers, t->m.net.hidden,
                  cli_thousands((long)params, par), t->m.train.window, t->m.train.batch,
                  (double)t->m.train.optim.lr, resumed >= 0 ? " (resumed)" : "", c->out);
         if (ph != TR_LOADING)

@@ -46,6 +46,26 @@ void trainer_config_defaults(TrainerConfig *c)
     c->ranks = 1;
 }
 
+const char *trainer_enc_name(const TrainerConfig *c)
+{
+    return c->lookback && c->enc == ENC_MELODY ? "melody-lookback" : enc_name(c->enc);
+}
+
+bool trainer_enc_parse(TrainerConfig *c, const char *name)
+{
+    EncKind k;
+    if (!strcmp(name, "melody-lookback")) {
+        c->enc = ENC_MELODY;
+        c->lookback = true;
+        return true;
+    }
+    if ((k = enc_parse(name)) == ENC_COUNT)
+        return false;
+    c->enc = k;
+    c->lookback = false;
+    return true;
+}
+
 void trainer_init(Trainer *t)
 {
     memset(t, 0, sizeof *t);
@@ -259,6 +279,10 @@ static void mpi_args(Argv *a, const TrainerConfig *c, const Model *resumed, cons
     }
     arg_add(a, "--encoding");
     arg_add(a, "%s", enc_name(c->enc));
+    if (c->lookback) {
+        arg_add(a, "--lookback");
+        arg_add(a, "--repeat-labels");
+    }
     if (c->durations)
         arg_add(a, "--durations");
     arg_add(a, "--hidden");
@@ -390,6 +414,7 @@ static void mpi_run(Trainer *t, const Model *resumed)
     if (!resumed) {
         /* What the view shows before the job's first line. */
         t->m.enc.kind = c->enc;
+        t->m.enc.lookback = t->m.enc.repeats = c->lookback;
         t->m.net.layers = c->layers;
         t->m.net.hidden = c->hidden;
         t->m.train.window = c->window;
@@ -625,7 +650,8 @@ static void *trainer_main(void *arg)
     if (!resume) {
         Model *m = &t->m;
         NetConfig nc;
-        EncOpts enc = {.kind = c->enc, .durations = c->durations};
+        EncOpts enc = {.kind = c->enc, .durations = c->durations, .lookback = c->lookback,
+                       .repeats = c->lookback};
         memset(&nc, 0, sizeof nc);
         nc.hidden = c->hidden;
         nc.layers = c->layers;

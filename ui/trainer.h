@@ -47,6 +47,8 @@ typedef struct {
     char corpus[4096];     /* folder or file of MIDI/ABC */
     char out[4096];        /* model file (checkpoints overwrite it) */
     EncKind enc;
+    bool lookback;         /* melody: lookback inputs and repeat labels ("melody-lookback",
+                              the shipped default model's encoding) */
     bool durations;        /* tokens */
     int hidden, layers, dense;
     float dropout;
@@ -62,6 +64,12 @@ typedef struct {
 
 /* The defaults of `reel train`, and a melody model of 2 x 128. */
 void trainer_config_defaults(TrainerConfig *c);
+/* The training form's encoding names: enc_name's, and "melody-lookback"
+ * (melody --lookback --repeat-labels).  Parse: false for an unknown name. */
+const char *trainer_enc_name(const TrainerConfig *c);
+bool trainer_enc_parse(TrainerConfig *c, const char *name);
+#define TRAINER_ENCODINGS "roll13, roll13o, roll128, melody, melody-lookback, tokens, regress"
+
 
 typedef enum {
     TR_IDLE = 0,
