@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -646,6 +647,12 @@ struct AudioEngine {
     /* A device that goes away (audio_engine_check) and comes back
      * (audio_engine_reopen); a crash (audio_engine_crash_silence). */
     _Atomic bool lost;               /* the stream ended by itself */
+    /* The callback's own pace (its thread only): an output that takes
+     * frames far faster than real time is a file or null sink, not a
+     * device, and its thread gives up real-time priority. */
+    uint64_t pace_ns, pace_frames;
+    bool pace_checked;
+    _Atomic bool unpaced;
     _Atomic bool closing;            /* reel stops the stream: its end is no loss */
     _Atomic bool mute;               /* the callback writes silence */
     _Atomic int notify_fd;           /* a byte is written here when the stream ends by itself */
@@ -834,6 +841,32 @@ static void engine_process(AudioEngine *e, float *out, uint64_t n)
     }
 }
 
+/* A sink with no clock of its own (ALSA's null or file plugin) calls back
+ * as fast as the CPU allows.  At real-time priority (SCHED_FIFO, asked for
+ * every ALSA stream) such a thread would take a whole core from the rest of
+ * the process: the soundfont loader and the player, waiting on that core,
+ * ran seconds late.  After 0.2 s of wall time, an output that took more than
+ * UNPACED_SPEED times real time goes back to normal scheduling. */
+#define UNPACED_SPEED 4
+static void pace_check(AudioEngine *e)
+{
+    uint64_t t = now_ns(), f = e->cb_frames;
+    if (!e->pace_ns) {
+        e->pace_ns = t;
+        e->pace_frames = f;
+        return;
+    }
+    if (t - e->pace_ns < 200000000u)
+        return;
+    e->pace_checked = true;
+    if ((double)(f - e->pace_frames) / e->rate > UNPACED_SPEED * (double)(t - e->pace_ns) / 1e9) {
+        struct sched_param sp;
+        memset(&sp, 0, sizeof sp);
+        pthread_setschedparam(pthread_self(), SCHED_OTHER, &sp);
+        atomic_store_explicit(&e->unpaced, true, memory_order_release);
+    }
+}
+
 static int pa_callback(const void *input, void *output, unsigned long n,
                        const PaStreamCallbackTimeInfo *time_info, PaStreamCallbackFlags flags,
                        void *user)
@@ -844,6 +877,8 @@ static int pa_callback(const void *input, void *output, unsigned long n,
     if (flags & paOutputUnderflow)
         atomic_fetch_add_explicit(&e->st_underruns, 1, memory_order_relaxed);
     engine_process(e, output, n);
+    if (!e->pace_checked)
+        pace_check(e);
     return paContinue;
 }
 
@@ -991,6 +1026,9 @@ static bool engine_start_stream(AudioEngine *e, bool any_rate, char *why, size_t
     }
     atomic_store_explicit(&e->closing, false, memory_order_release);
     atomic_store_explicit(&e->lost, false, memory_order_release);
+    e->pace_ns = e->pace_frames = 0;
+    e->pace_checked = false;
+    atomic_store_explicit(&e->unpaced, false, memory_order_release);
     pe = Pa_OpenStream(&e->stream, NULL, &par, rate, e->buffer,
                        paPrimeOutputBuffersUsingStreamCallback, pa_callback, e);
     host = Pa_GetHostApiInfo(info->hostApi);
@@ -1329,6 +1367,11 @@ int audio_engine_voices(const AudioEngine *e)
     return e ? atomic_load_explicit(&e->voices, memory_order_relaxed) : 0;
 }
 
+bool audio_engine_unpaced(const AudioEngine *e)
+{
+    return e && atomic_load_explicit(&e->unpaced, memory_order_acquire);
+}
+
 void audio_engine_stats(const AudioEngine *e, AudioStats *st)
 {
     const AudioEngine *m = e;
@@ -1342,6 +1385,7 @@ void audio_engine_stats(const AudioEngine *e, AudioStats *st)
     st->underruns = atomic_load(&m->st_underruns);
     st->late_events = atomic_load(&m->st_late);
     st->max_voices = atomic_load(&m->st_max_voices);
+    st->unpaced = atomic_load(&m->unpaced);
     st->max_ms = (double)atomic_load(&m->st_max_ns) / 1e6;
     st->mean_ms = n ? (double)atomic_load(&m->st_sum_ns) / 1e6 / (double)n : 0;
     want = (n * 99 + 99) / 100;

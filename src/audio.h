@@ -260,6 +260,9 @@ uint64_t audio_engine_done(const AudioEngine *e, AudioPort port);
 bool audio_engine_origin(const AudioEngine *e, uint64_t *frame, int32_t *session);
 /* Voices sounding at the end of the last buffer. */
 int audio_engine_voices(const AudioEngine *e);
+/* The output took frames far faster than real time over its first 0.2 s
+ * (a file or null sink, not a device).  Sticky until the stream is reopened. */
+bool audio_engine_unpaced(const AudioEngine *e);
 
 typedef struct {
     uint64_t callbacks;      /* buffers rendered by the device callback */
@@ -268,6 +271,8 @@ typedef struct {
     uint64_t underruns;      /* buffers PortAudio flagged as output underflow */
     uint64_t late_events;    /* events that arrived after their frame (applied at once) */
     int max_voices;
+    bool unpaced;            /* the output takes frames far faster than real time (a file or
+                                null sink): its thread runs at normal priority */
 } AudioStats;
 
 void audio_engine_stats(const AudioEngine *e, AudioStats *st);

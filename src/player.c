@@ -32,11 +32,13 @@
 #endif
 
 #define LOOKAHEAD_MIN 0.3       /* seconds of music sent ahead of the output, at least */
-#define LOOKAHEAD_FIRST 1.0     /* ... before the output's speed is known */
+#define LOOKAHEAD_FIRST 10.0    /* ... before the output's speed is known (it may be a sink */
+                                /* that takes seconds of music in a millisecond) */
 #define LOOKAHEAD_WALL 0.1      /* ... and this much wall time of a fast output */
 #define UNPACED_SPEED 4.0       /* an output this many times faster than real time is a file */
 #define UNPACED_WALL 5.0        /* ... or null sink: this much of its wall time ahead, so a */
-                                /* thread that waits for the CPU cannot fall behind it */
+                                /* thread that waits for the CPU cannot fall behind it, */
+#define UNPACED_MUSIC 60.0      /* and a minute of music at least */
 #define RESCHEDULE_MARGIN 0.03  /* seconds ahead of the output where a change takes effect */
 #define PUMP_NS 2000000L        /* the thread wakes every 2 ms while playing */
 #define IDLE_NS 10000000L       /* and every 10 ms when not */
@@ -532,9 +534,12 @@ static void pump(Player *p)
     if (!p->playing)
         return;
     now = rel_now(p, frames);
-    ahead = p->speed <= 0 ? LOOKAHEAD_FIRST * rate
-            : fmax(LOOKAHEAD_MIN * rate,
-                   p->speed * (p->speed > UNPACED_SPEED * rate ? UNPACED_WALL : LOOKAHEAD_WALL));
+    if (audio_engine_unpaced(p->e) || p->speed > UNPACED_SPEED * rate)
+        ahead = fmax(UNPACED_MUSIC * rate, p->speed * UNPACED_WALL);
+    else if (p->speed <= 0)
+        ahead = LOOKAHEAD_FIRST * rate;
+    else
+        ahead = fmax(LOOKAHEAD_MIN * rate, p->speed * LOOKAHEAD_WALL);
     while (!p->g.ended && p->hist_n < HIST_MAX - 1 && in_flight(p) < INFLIGHT_MAX &&
            frame_of(p, &p->g, p->g.cur) < (now < 0 ? 0 : now) + ahead)
         gen_step(p, &p->g, rt_emit, NULL, true);

@@ -25,6 +25,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <math.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -368,6 +369,25 @@ static void open_unpaced(const char *name, AudioEngine **e, AudioSynth **s, Play
     REQUIRE(audio_engine_has_synth(*e), "the callback took the synth");
 }
 
+/* Threads of this process at a real-time scheduling policy. */
+static int realtime_threads(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    struct dirent *de;
+    int n = 0;
+    if (!d)
+        return -1;
+    while ((de = readdir(d))) {
+        int pol;
+        if (de->d_name[0] == '.')
+            continue;
+        pol = sched_getscheduler((pid_t)atol(de->d_name));
+        n += pol == SCHED_FIFO || pol == SCHED_RR;
+    }
+    closedir(d);
+    return n;
+}
+
 static void child_held(void)
 {
     AudioEngine *e;
@@ -392,6 +412,13 @@ static void child_held(void)
     usleep(200000);
     speed = (double)(audio_engine_frames(e) - f0) / RATE / (now_s() - t0);
     REQUIRE(speed > 8, "the null sink runs faster than real time: %.1fx", speed);
+    /* Such a sink's thread gives up real-time priority (as root PortAudio
+     * gets SCHED_FIFO for it): spinning at that priority it took a core
+     * from the player and the soundfont loader. */
+    audio_engine_stats(e, &st);
+    CHECK(st.unpaced, "the engine calls the null sink unpaced");
+    CHECK(realtime_threads() == 0, "no thread left at real-time priority: %d",
+          realtime_threads());
     music = fmax(20.0, speed * 0.3);
     steps = (int32_t)(music * 8); /* 120 bpm: 8 steps a second */
     tune_init(&t);

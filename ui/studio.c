@@ -1684,6 +1684,7 @@ static void write_stats(Studio *s)
         fprintf(f, "audio_late_events %" PRIu64 "\n", as.late_events);
         fprintf(f, "audio_callback_max_ms %.3f\n", as.max_ms);
         fprintf(f, "audio_max_voices %d\n", as.max_voices);
+        fprintf(f, "audio_unpaced %d\n", as.unpaced ? 1 : 0);
         fprintf(f, "audio_device %s\n", s->snd.device);
         /* after the quit path's silence: every voice ended or cut */
         fprintf(f, "audio_voices_at_exit %d\n", audio_engine_voices(s->snd.e));
