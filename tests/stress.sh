@@ -159,7 +159,7 @@ for sig in INT TERM HUP SEGV; do
     case $sig in INT) code=130 ;; TERM) code=143 ;; HUP) code=129 ;; SEGV) code=139 ;; esac
     rm -f "$tmp/cap.raw"
     start 100 30 "$tmp/cap" "AUDIO_CAPTURE_FILE='$tmp/cap.raw'" || continue
-    expect_screen "TimGM6mb" "SIG$sig: the soundfont is loaded" 10
+    expect_screen "  TimGM6mb" "SIG$sig: the soundfont is loaded" 20   # not "loading TimGM6mb"
     play_loop "SIG$sig"
     sleep 0.4
     size0=$(stat -c %s "$tmp/cap.raw" 2>/dev/null || echo 0)
@@ -188,7 +188,7 @@ done
 # ---- 2. the audio device goes away --------------------------------------------------------
 start 100 30 "$tmp/cap" "AUDIO_CAPTURE_FILE='|exec cat > $tmp/pipe.raw'" &&
 {
-    expect_screen "TimGM6mb" "device lost: the soundfont is loaded"
+    expect_screen "  TimGM6mb" "device lost: the soundfont is loaded" 20
     play_loop "device lost"
     reader=$(pgrep -P "$(studio_pid)" -x cat | head -1)
     if [ -n "$reader" ]; then ok; else fail "no process reads the ALSA pipe"; fi
@@ -219,7 +219,7 @@ start 100 30 "$tmp/cap" "AUDIO_CAPTURE_FILE='|exec cat > $tmp/pipe.raw'" &&
 # the pipe waits for its reader, so the reader goes on after a while.
 start 100 30 "$tmp/cap" "AUDIO_CAPTURE_FILE='|exec cat > /dev/null'" &&
 {
-    expect_screen "TimGM6mb" "stalled device: the soundfont is loaded"
+    expect_screen "  TimGM6mb" "stalled device: the soundfont is loaded" 20
     play_loop "stalled device"
     reader=$(pgrep -P "$(studio_pid)" -x cat | head -1)
     [ -n "$reader" ] && kill -STOP "$reader"

@@ -555,7 +555,8 @@ pcm.wavcap {
 }
 EOF
 start 250 60 "$tmp/cap" "AUDIO_CAPTURE_FILE='$tmp/cap.wav'"
-expect_screen "TimGM6mb" "the soundfont is loaded for the capture device" 10
+# the header says "loading TimGM6mb" until the synth is handed to the engine
+expect_screen "  TimGM6mb" "the soundfont is loaded for the capture device" 20
 pane
 hasnt "$tmp/pane" "no audio output" "the capture device is an output"
 keys Tab
