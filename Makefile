@@ -10,10 +10,16 @@
 #   make deps       install the Debian packages reel needs (apt-get)
 #   make install PREFIX=/usr/local
 #
-# The layout is the architecture: src/*.c is the core (no curses, no audio,
-# never prints), src/cli/*.c is the command-line front end, ui/ the studio.
+# The layout is the architecture: src/<room>/ is the core in layers (no
+# curses, never prints; see "rooms" below), src/cli/ is the command-line
+# front end, ui/ the studio.
 
-PKGS      := ncursesw portaudio-2.0 fluidsynth smf openblas alsa
+# The outside libraries, by the room that uses them (see "Rooms" below).
+PKGS_base  := openblas
+PKGS_music := smf
+PKGS_sound := portaudio-2.0 fluidsynth alsa
+PKGS_ui    := ncursesw
+PKGS      := $(PKGS_base) $(PKGS_music) $(PKGS_sound) $(PKGS_ui)
 DEB_PKGS  := build-essential pkg-config libncurses-dev portaudio19-dev libfluidsynth-dev \
              libsmf-dev libopenblas-dev fluid-soundfont-gm timgm6mb-soundfont libasound2-dev \
              abcmidi midicsv tmux sox libopenmpi-dev openmpi-bin
@@ -48,7 +54,37 @@ OPT       ?= -O2 -g
 SAN       :=
 DEFS      := -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 
-CORE_SRC  := $(sort $(wildcard src/*.c))
+# ---- rooms ------------------------------------------------------------------
+# src/ is built in rooms, one folder and one library each, from the bottom up:
+#   base      errors, random numbers, BLAS, files, clocks, numbers
+#   music     tunes and bars, MIDI (libsmf), ABC, ABC out, quantizing
+#   learn     corpus, vocabulary, encodings, data, the LSTM, optimizers,
+#             models, sampling, generation, training and the training job
+#   analysis  melody metrics and originality against a corpus
+#   sound     soundfonts, FluidSynth + PortAudio, the player
+# and src/cli/ (the commands) and ui/ (the studio) on top.  A room is
+# compiled with only its own headers and those of the rooms it stands on
+# (ROOM_USES), so an include that goes the wrong way fails the build, and
+# the libraries are linked top first, so a call that goes the wrong way
+# fails the link.
+ROOMS           := base music learn analysis sound
+ROOM_USES_base     := base
+ROOM_USES_music    := music base
+ROOM_USES_learn    := learn music base
+ROOM_USES_analysis := analysis learn music base
+ROOM_USES_sound    := sound music base
+ROOM_USES_ui       := ui $(ROOMS)
+ROOM_USES_cli      := cli ui $(ROOMS)
+
+room_src  = $(sort $(wildcard src/$(1)/*.c))
+room_lib  = $(BUILD)/libreel-$(1).a
+# The libraries a program standing on room $(1) links, top first.
+room_libs = $(foreach r,$(filter $(ROOM_USES_$(1)),sound analysis learn music base),$(call room_lib,$(r)))
+room_inc  = $(foreach r,$(ROOM_USES_$(1)),-Isrc/$(r))
+room_pkg_cflags = $(foreach r,$(ROOM_USES_$(1)),$(PKG_CFLAGS_$(r)))
+room_pkg_libs   = $(foreach r,$(ROOM_USES_$(1)),$(PKG_LIBS_$(r)))
+
+CORE_SRC  := $(foreach r,$(ROOMS),$(call room_src,$(r)))
 CLI_SRC   := $(sort $(wildcard src/cli/*.c))
 UI_SRC    := $(sort $(wildcard ui/*.c))
 TEST_SRC  := $(sort $(wildcard tests/test_*.c))
@@ -58,6 +94,19 @@ CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/%.o)
 UI_OBJ    := $(UI_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+ALL_LIBS  := $(call room_libs,cli)
+
+# The room each test program stands on: it is compiled with that room's
+# headers and linked with that room's libraries and no others (test_nn has
+# no sound libraries).  Tests not named here stand on learn.
+TEST_ROOM_test_blas       := base
+TEST_ROOM_test_abc        := music
+TEST_ROOM_test_midi       := music
+TEST_ROOM_test_quant      := music
+TEST_ROOM_test_metrics    := analysis
+TEST_ROOM_test_audio      := sound
+TEST_ROOM_test_audio_play := sound
+test_room = $(or $(TEST_ROOM_$(1)),learn)
 
 NOCONFIG_GOALS := deps clean distclean help
 ifeq ($(filter-out $(NOCONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
@@ -65,8 +114,9 @@ else
 include $(BUILD)/config.mk
 endif
 
-CFLAGS_ALL = $(WARN) $(OPT) $(SAN) $(DEFS) -Isrc $(PKG_CFLAGS) $(CFLAGS)
-LDLIBS_ALL = $(PKG_LIBS) $(MPI_LIBS) -lpthread -lm $(LDLIBS)
+# ROOM is set per target: the room whose headers and libraries it may use.
+CFLAGS_ALL = $(WARN) $(OPT) $(SAN) $(DEFS) $(call room_inc,$(ROOM)) $(call room_pkg_cflags,$(ROOM)) $(CFLAGS)
+LDLIBS_ALL = $(call room_pkg_libs,$(ROOM)) $(MPI_LIBS) -lpthread -lm $(LDLIBS)
 
 .PHONY: all run test test-asan asan bench bench-torch paper deps install uninstall clean help
 
@@ -83,8 +133,12 @@ $(BUILD)/config.mk: Makefile
 	    $(MAKE) --no-print-directory deps || exit 1; \
 	fi
 	@pkg-config --exists $(PKGS) || { echo "reel: pkg-config still cannot find: $(PKGS)"; exit 1; }
-	@{ echo "PKG_CFLAGS := $$(pkg-config --cflags $(PKGS))"; \
-	   echo "PKG_LIBS := $$(pkg-config --libs $(PKGS))"; \
+	@{ for r in base music sound ui; do \
+	       case $$r in base) p="$(PKGS_base)";; music) p="$(PKGS_music)";; \
+	                   sound) p="$(PKGS_sound)";; ui) p="$(PKGS_ui)";; esac; \
+	       echo "PKG_CFLAGS_$$r := $$(pkg-config --cflags $$p)"; \
+	       echo "PKG_LIBS_$$r := $$(pkg-config --libs $$p)"; \
+	   done; \
 	   if [ "$(MPI)" != no ] && pkg-config --exists ompi-c 2>/dev/null; then \
 	       echo "MPI_CFLAGS := -DREEL_MPI $$(pkg-config --cflags-only-I ompi-c | sed 's/-I/-isystem /g') $$(pkg-config --cflags-only-other ompi-c)"; \
 	       echo "MPI_LIBS := $$(pkg-config --libs ompi-c)"; \
@@ -102,13 +156,20 @@ $(BUILD)/%.o: %.c
 	$(call say,CC,$<)
 	$(Q)$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 
-# src/dist.c is the one file that includes mpi.h.
-$(BUILD)/src/dist.o: CFLAGS_ALL += $(MPI_CFLAGS)
+$(foreach r,$(ROOMS),$(eval $(BUILD)/src/$(r)/%.o: ROOM := $(r)))
+$(BUILD)/src/cli/%.o: ROOM := cli
+$(BUILD)/ui/%.o: ROOM := ui
 
-$(BUILD)/libreel.a: $(CORE_OBJ)
-	@rm -f $@
-	$(call say,AR,$@)
-	$(Q)ar rcs $@ $^
+# src/learn/dist.c is the one file that includes mpi.h.
+$(BUILD)/src/learn/dist.o: CFLAGS_ALL += $(MPI_CFLAGS)
+
+define room_lib_rule
+$(call room_lib,$(1)): $(patsubst %.c,$(BUILD)/%.o,$(call room_src,$(1)))
+	@rm -f $$@
+	$$(call say,AR,$$@)
+	$$(Q)ar rcs $$@ $$^
+endef
+$(foreach r,$(ROOMS),$(eval $(call room_lib_rule,$(r))))
 
 # The studio (ui/, the only code that includes curses) links into the
 # binary only; its tests link it as libreel-ui.a.
@@ -117,9 +178,10 @@ $(BUILD)/libreel-ui.a: $(UI_OBJ)
 	$(call say,AR,$@)
 	$(Q)ar rcs $@ $^
 
-$(BUILD)/reel: $(CLI_OBJ) $(UI_OBJ) $(BUILD)/libreel.a
+$(BUILD)/reel: ROOM := cli
+$(BUILD)/reel: $(CLI_OBJ) $(BUILD)/libreel-ui.a $(ALL_LIBS)
 	$(call say,LINK,$@)
-	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $(CLI_OBJ) $(UI_OBJ) $(BUILD)/libreel.a $(LDLIBS_ALL)
+	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libreel-ui.a $(ALL_LIBS) $(LDLIBS_ALL)
 
 # The binary in the top folder is the normal build; make asan leaves its own
 # in build-asan/reel.
@@ -128,20 +190,28 @@ $(BIN): $(BUILD)/reel
 	@cp $< $@.tmp && mv -f $@.tmp $@
 endif
 
-$(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(BUILD)/libreel.a
-	@mkdir -p $(@D)
-	$(call say,LINK,$@)
-	$(Q)$(CC) $(CFLAGS_ALL) -Itests $(LDFLAGS) -o $@ $< $(BUILD)/libreel.a $(LDLIBS_ALL)
+# A test program: its room's headers and libraries (TEST_ROOM_*), and
+# tests/ for testlib.h.
+define test_rule
+$(BUILD)/tests/$(1): ROOM := $(call test_room,$(1))
+$(BUILD)/tests/$(1): tests/$(1).c $(wildcard tests/*.h) $(call room_libs,$(call test_room,$(1)))
+	@mkdir -p $$(@D)
+	$$(call say,LINK,$$@)
+	$$(Q)$$(CC) $$(CFLAGS_ALL) -Itests $$(LDFLAGS) -o $$@ $$< $(call room_libs,$(call test_room,$(1))) $$(LDLIBS_ALL)
+endef
+$(foreach t,$(filter-out test_ui_% test_fuzz_replay,$(TEST_SRC:tests/%.c=%)),$(eval $(call test_rule,$(t))))
 
-$(BUILD)/tests/test_ui_%: tests/test_ui_%.c $(wildcard tests/*.h) $(BUILD)/libreel-ui.a $(BUILD)/libreel.a
+$(BUILD)/tests/test_ui_%: ROOM := ui
+$(BUILD)/tests/test_ui_%: tests/test_ui_%.c $(wildcard tests/*.h) $(BUILD)/libreel-ui.a $(ALL_LIBS)
 	@mkdir -p $(@D)
 	$(call say,LINK,$@)
-	$(Q)$(CC) $(CFLAGS_ALL) -Itests -Iui $(LDFLAGS) -o $@ $< $(BUILD)/libreel-ui.a $(BUILD)/libreel.a $(LDLIBS_ALL)
+	$(Q)$(CC) $(CFLAGS_ALL) -Itests -Iui $(LDFLAGS) -o $@ $< $(BUILD)/libreel-ui.a $(ALL_LIBS) $(LDLIBS_ALL)
 
-$(BUILD)/bench/%: bench/%.c $(BUILD)/libreel.a
+$(BUILD)/bench/%: ROOM := cli
+$(BUILD)/bench/%: bench/%.c $(ALL_LIBS)
 	@mkdir -p $(@D)
 	$(call say,LINK,$@)
-	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $< $(BUILD)/libreel.a $(LDLIBS_ALL)
+	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $< $(ALL_LIBS) $(LDLIBS_ALL)
 
 run: $(BIN)
 	./$(BIN) studio --model models/fiddle-lookback.reel
@@ -189,12 +259,13 @@ paper: $(BIN)
 FUZZ_TARGETS := midi abc notes model settings
 FUZZ_SRC     := $(filter-out fuzz/libfuzzer.c,$(sort $(wildcard fuzz/*.c))) ui/settings.c
 
+$(BUILD)/tests/test_fuzz_replay: ROOM := ui
 $(BUILD)/tests/test_fuzz_replay: tests/test_fuzz_replay.c $(FUZZ_SRC) $(wildcard fuzz/*.h tests/*.h) \
-                                 $(BUILD)/libreel.a
+                                 $(ALL_LIBS)
 	@mkdir -p $(@D)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(CFLAGS_ALL) -Itests -Iui -Ifuzz $(LDFLAGS) -o $@ $< $(FUZZ_SRC) \
-	    $(BUILD)/libreel.a $(LDLIBS_ALL)
+	    $(ALL_LIBS) $(LDLIBS_ALL)
 
 # make fuzz: each target under libFuzzer with ASan and UBSan, one after the
 # other, for FUZZ_SECONDS each (or FUZZ_RUNS executions, when set and
@@ -214,11 +285,12 @@ fuzz: fuzz-tools
 
 fuzz-bins: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%) $(BUILD)/reel
 
-$(BUILD)/fuzz/fuzz_%: fuzz/libfuzzer.c $(FUZZ_SRC) fuzz/fuzz.h $(BUILD)/libreel.a
+$(BUILD)/fuzz/fuzz_%: ROOM := ui
+$(BUILD)/fuzz/fuzz_%: fuzz/libfuzzer.c $(FUZZ_SRC) fuzz/fuzz.h $(ALL_LIBS)
 	@mkdir -p $(@D)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(CFLAGS_ALL) -Iui -Ifuzz -fsanitize=fuzzer -DFUZZ_ENTRY=fuzz_$* $(LDFLAGS) -o $@ \
-	    fuzz/libfuzzer.c $(FUZZ_SRC) $(BUILD)/libreel.a $(LDLIBS_ALL)
+	    fuzz/libfuzzer.c $(FUZZ_SRC) $(ALL_LIBS) $(LDLIBS_ALL)
 
 fuzz-tools:
 	@mkdir -p $(FUZZ_BUILD)

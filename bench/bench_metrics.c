@@ -65,7 +65,7 @@ int main(void)
 
     /* Every 8-bar piece of every tune, from bar 1 on. */
     for (int32_t i = 0; i < c.n_tunes; i++) {
-        int32_t nb = metrics_bars(&c.tunes[i], NULL, 0);
+        int32_t nb = tune_bars(&c.tunes[i], NULL, 0);
         for (int32_t b = 0; b + PIECE_BARS <= nb; b += PIECE_BARS) {
             if (n_pieces == cap) {
                 cap = cap ? 2 * cap : 1024;

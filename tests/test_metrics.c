@@ -221,7 +221,7 @@ static void test_repetition(void)
     sig(&t, 0, 6, 8);
     add(&t, 0, 40, 60);
     tune_sort(&t);
-    CHECK(metrics_bars(&t, starts, 8) == 3 && starts[1] == 12 && starts[3] == 36,
+    CHECK(tune_bars(&t, starts, 8) == 3 && starts[1] == 12 && starts[3] == 36,
           "6/8 over 40 steps: 3 complete bars");
     tune_free(&t);
     tune_init(&t);
@@ -229,11 +229,11 @@ static void test_repetition(void)
     sig(&t, 12, 3, 4);
     add(&t, 0, 24, 60);
     tune_sort(&t);
-    CHECK(metrics_bars(&t, starts, 8) == 3 && starts[0] == 0 && starts[1] == 8 &&
+    CHECK(tune_bars(&t, starts, 8) == 3 && starts[0] == 0 && starts[1] == 8 &&
               starts[2] == 12 && starts[3] == 24,
           "2/4 then 3/4 at step 12: bars at 0 8 12, end 24 (%d %d %d %d)", starts[0], starts[1],
           starts[2], starts[3]);
-    CHECK(metrics_bars(&t, NULL, 0) == 3, "count without starts");
+    CHECK(tune_bars(&t, NULL, 0) == 3, "count without starts");
     tune_free(&t);
 
     /* Bar keys: C major bars then G major bars with F#. */
@@ -689,7 +689,7 @@ static void test_origin_brute(void)
                     if (!t)
                         break;
                 }
-            nb = metrics_bars(&mel, starts, 16);
+            nb = tune_bars(&mel, starts, 16);
             for (int32_t b = 0; b + 1 < nb; b++) {
                 int32_t j = -1, k = -1;
                 for (int32_t i = 0; i < ml.n; i++)

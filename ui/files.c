@@ -17,7 +17,9 @@
 #include <unistd.h>
 
 #include "abcout.h"
-#include "cli/cli.h"
+#include "datadir.h"
+#include "num.h"
+#include "version.h"
 #include "corpus.h"
 #include "generate.h"
 #include "midi.h"
@@ -149,7 +151,7 @@ static void save_wav(Studio *s, const char *path, const Tune *t)
         return;
     }
     memset(&q, 0, sizeof q);
-    snprintf(dir, sizeof dir, "%s/soundfonts", cli_data_dir());
+    snprintf(dir, sizeof dir, "%s/soundfonts", datadir_path());
     q.path = s->snd.soundfont[0] ? s->snd.soundfont : s->sf_opt[0] ? s->sf_opt : NULL;
     q.dirs = dirs;
     q.n_dirs = 1;

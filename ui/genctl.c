@@ -1,4 +1,5 @@
 /* genctl.c — takes, snapshots at bar lines, distributions (see genctl.h). */
+#include "clock.h"
 #include "genctl.h"
 
 #include <stdlib.h>
@@ -7,13 +8,6 @@
 
 #define GC_STUCK_MAX 512     /* rows without time passing before a take gives up */
 #define GC_DIST_BACK 64      /* steps gc_dist_at looks back */
-
-static double now_sec(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 ReelStatus gc_init(GenCtl *gc, const Model *m, const SampleOpts *so, uint64_t seed,
                    ReelError *err)

@@ -1,4 +1,5 @@
 /* settings.c — the studio's remembered settings (see settings.h). */
+#include "files.h"
 #include "settings.h"
 
 #include <ctype.h>
@@ -31,6 +32,17 @@ char *settings_path(char *buf, size_t size)
         snprintf(buf, size, "%s/reel/studio.conf", x);
     else
         snprintf(buf, size, "%s/.config/reel/studio.conf", home && *home ? home : ".");
+    return buf;
+}
+
+char *settings_state_dir(char *buf, size_t size)
+{
+    const char *x = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+    if (x && x[0] == '/')
+        snprintf(buf, size, "%s/reel", x);
+    else
+        snprintf(buf, size, "%s/.local/state/reel", home && *home ? home : "/tmp");
+    (void)file_mkdirs(buf); /* best effort: a write there says what is wrong */
     return buf;
 }
 
@@ -93,60 +105,24 @@ ReelStatus settings_load(Settings *s, const char *path, ReelError *err)
     return st;
 }
 
-static int mkdirs(const char *dir)
-{
-    char buf[4096];
-    size_t n = strlen(dir);
-    if (n >= sizeof buf)
-        return -1;
-    memcpy(buf, dir, n + 1);
-    for (char *p = buf + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-                return -1;
-            *p = '/';
-        }
-    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-        return -1;
-    return 0;
-}
-
 ReelStatus settings_save(const Settings *s, const char *path, ReelError *err)
 {
-    char dir[4096], tmp[4200];
+    char dir[4096];
     char *slash;
-    FILE *f;
-    int fd;
+    FileAtomic a;
+    ReelStatus st;
     snprintf(dir, sizeof dir, "%s", path);
     if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
         *slash = '\0';
-        if (mkdirs(dir) != 0)
+        if (file_mkdirs(dir) != 0)
             return reel_fail(err, REEL_EIO, "cannot make the folder %s: %s", dir, strerror(errno));
     }
-    snprintf(tmp, sizeof tmp, "%s.XXXXXX", path);
-    if ((fd = mkstemp(tmp)) < 0)
-        return reel_fail(err, REEL_EIO, "%s: %s", tmp, strerror(errno));
-    if (!(f = fdopen(fd, "w"))) {
-        close(fd);
-        unlink(tmp);
-        return reel_fail(err, REEL_EIO, "%s: %s", tmp, strerror(errno));
-    }
-    fprintf(f, "# reel studio settings (written when the studio closes)\n");
+    if ((st = file_atomic_begin(&a, path, err)))
+        return st;
+    fprintf(a.f, "# reel studio settings (written when the studio closes)\n");
     for (int i = 0; i < s->n; i++)
-        fprintf(f, "%s = %s\n", s->items[i].key, s->items[i].val);
-    if (fflush(f) != 0 || ferror(f)) {
-        fclose(f);
-        unlink(tmp);
-        return reel_fail(err, REEL_EIO, "%s: cannot write", path);
-    }
-    fclose(f);
-    chmod(tmp, 0644);
-    if (rename(tmp, path) != 0) {
-        unlink(tmp);
-        return reel_fail(err, REEL_EIO, "%s: %s", path, strerror(errno));
-    }
-    return REEL_OK;
+        fprintf(a.f, "%s = %s\n", s->items[i].key, s->items[i].val);
+    return file_atomic_commit(&a, err);
 }
 
 const char *settings_get(const Settings *s, const char *key)

@@ -31,6 +31,9 @@ void settings_free(Settings *s);
 
 /* The settings file's path into buf (folders are not created). */
 char *settings_path(char *buf, size_t size);
+/* The studio's state folder, $XDG_STATE_HOME/reel (~/.local/state/reel when
+ * unset or not absolute), made when missing.  Returns buf. */
+char *settings_state_dir(char *buf, size_t size);
 
 /* Read a file into s (added to what s holds).  A missing file is not an
  * error (REEL_OK, nothing read). */

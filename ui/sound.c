@@ -1,5 +1,6 @@
 /* sound.c — engine, player, background soundfont, preview notes (see
  * sound.h). */
+#include "clock.h"
 #include "sound.h"
 
 #include <stdio.h>
@@ -264,16 +265,9 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
-static double mono_sec(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 int snd_silence(Sound *s, double max_sec)
 {
-    double t0 = mono_sec();
+    double t0 = now_sec();
     uint64_t f0;
     int rate, left;
     if (!s->e)
@@ -285,15 +279,15 @@ int snd_silence(Sound *s, double max_sec)
     rate = audio_engine_rate(s->e);
     /* The releases: the callback reports its voices after every buffer. */
     f0 = audio_engine_frames(s->e);
-    while (mono_sec() - t0 < max_sec && (audio_engine_frames(s->e) < f0 + (uint64_t)rate / 50 ||
+    while (now_sec() - t0 < max_sec && (audio_engine_frames(s->e) < f0 + (uint64_t)rate / 50 ||
                                          audio_engine_voices(s->e) > 0))
         sleep_ms(5);
     left = audio_engine_voices(s->e);
     send_live(s, AUDIO_EV_SOUND_OFF, AUDIO_ALL_CHANNELS, 0, 0, 0);
     /* The cut, then the device's buffer and a bit of silence played out. */
     f0 = audio_engine_frames(s->e);
-    t0 = mono_sec();
-    while (mono_sec() - t0 < 1.0 &&
+    t0 = now_sec();
+    while (now_sec() - t0 < 1.0 &&
            (audio_engine_frames(s->e) < f0 + audio_engine_latency_frames(s->e) + (uint64_t)rate / 25 ||
             audio_engine_voices(s->e) > 0))
         sleep_ms(5);

@@ -10,6 +10,7 @@
  * key is answered while a big model generates.  One quit path: silence the
  * notes, stop the threads, save the settings, endwin.
  */
+#include "clock.h"
 #include "studio.h"
 
 #include <errno.h>
@@ -33,7 +34,9 @@
 
 #include "abcout.h"
 #include "blas.h"
-#include "cli/cli.h"
+#include "datadir.h"
+#include "num.h"
+#include "version.h"
 #include "generate.h"
 
 #define NCURSES_WIDECHAR 1
@@ -45,13 +48,6 @@
 #define FRAME_MIN_SEC 0.016      /* the playhead is drawn at most ~60 times a second */
 #define DEFAULT_MODEL "fiddle-lookback.reel"
 
-double studio_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 void studio_status(Studio *s, int kind, const char *fmt, ...)
 {
     va_list ap;
@@ -59,7 +55,7 @@ void studio_status(Studio *s, int kind, const char *fmt, ...)
     vsnprintf(s->status, sizeof s->status, fmt, ap);
     va_end(ap);
     s->status_kind = kind;
-    s->status_until = studio_now() + (kind == 2 ? STATUS_SEC * 2 : STATUS_SEC);
+    s->status_until = now_sec() + (kind == 2 ? STATUS_SEC * 2 : STATUS_SEC);
     s->dirty |= DIRTY_STATUS;
 }
 
@@ -216,7 +212,7 @@ static void watch_model(Studio *s)
     snprintf(mw.path, sizeof mw.path, "%s", s->model_path);
     mw.sig = file_sig(mw.path);
     mw.pending = false;
-    mw.last_stat = studio_now();
+    mw.last_stat = now_sec();
     slash = strrchr(mw.path, '/');
     snprintf(mw.base, sizeof mw.base, "%.255s", slash ? slash + 1 : mw.path);
     if (slash == mw.path)
@@ -251,7 +247,7 @@ static void watch_look(Studio *s)
     ReelError err;
     char path[4096], old_hex[17], new_hex[17], what[200];
     mw.pending = false;
-    mw.last_stat = studio_now();
+    mw.last_stat = now_sec();
     if (sig_same(&now, &mw.sig))
         return;
     mw.sig = now;
@@ -653,7 +649,7 @@ static void start_recording(Studio *s)
     studio_stop(s);
     s->count_beats = beats_per_bar(s, &beat_steps);
     s->count_beat = beat_steps * studio_step_sec(s);
-    s->count_t0 = studio_now() + 0.05;
+    s->count_t0 = now_sec() + 0.05;
     s->count_done = 0;
     s->counting_in = true;
     s->piano = true;
@@ -674,7 +670,7 @@ static double record_step(Studio *s)
 {
     if (s->counting_in) {
         double t_start = s->count_t0 + s->count_beats * s->count_beat;
-        return s->rec.start - (t_start - studio_now()) / studio_step_sec(s);
+        return s->rec.start - (t_start - now_sec()) / studio_step_sec(s);
     }
     if (s->snd_ok) {
         PlayerStatus st = player_status(s->snd.p);
@@ -720,7 +716,7 @@ static void type_note(Studio *s, int ch)
     ReelError err;
     int pitch = (s->octave + 1) * 12 + keys_piano_offset(ch);
     char name[8], val[16];
-    double now = studio_now();
+    double now = now_sec();
     if (pitch < 0 || pitch > 127) {
         studio_status(s, 2, "out of MIDI's range: < and > move the octave");
         return;
@@ -860,21 +856,6 @@ static void save_settings(Studio *s)
 
 /* ---- commands (:) ------------------------------------------------------------------ */
 
-static bool parse_num(const char *v, double lo, double hi, double *out)
-{
-    char *end;
-    double x;
-    if (!v || !*v)
-        return false;
-    x = strtod(v, &end);
-    while (*end == ' ')
-        end++;
-    if (*end || !isfinite(x) || x < lo || x > hi)
-        return false;
-    *out = x;
-    return true;
-}
-
 static void set_program(Studio *s, const char *arg)
 {
     int p = studio_program_parse(arg);
@@ -912,7 +893,7 @@ static void command(Studio *s, const char *line)
     if (!word[0])
         return;
     if (!strcmp(word, "tempo") || !strcmp(word, "bpm")) {
-        if (!parse_num(arg, 20, 400, &x)) {
+        if (!num_double(arg, 20, 400, &x)) {
             studio_status(s, 2, "tempo needs 20..400 quarter notes a minute");
             return;
         }
@@ -932,7 +913,7 @@ static void command(Studio *s, const char *line)
         s->song.version++;
         studio_status(s, 1, "meter %d/%d", a, b);
     } else if (!strcmp(word, "bars")) {
-        if (!parse_num(arg, 1, 256, &x)) {
+        if (!num_double(arg, 1, 256, &x)) {
             studio_status(s, 2, "bars needs 1..256");
             return;
         }
@@ -942,7 +923,7 @@ static void command(Studio *s, const char *line)
         if (!strcmp(arg, "random") || !*arg) {
             s->seed_locked = false;
             studio_status(s, 1, "a new random seed for every take");
-        } else if (parse_num(arg, 0, 1e15, &x)) {
+        } else if (num_double(arg, 0, 1e15, &x)) {
             s->seed = (uint64_t)x;
             s->seed_locked = true;
             studio_status(s, 1, "seed %" PRIu64 " for every take (:seed random frees it)",
@@ -953,7 +934,7 @@ static void command(Studio *s, const char *line)
         }
     } else if (!strcmp(word, "temp") || !strcmp(word, "temperature") || !strcmp(word, "t")) {
         char what[64];
-        if (!parse_num(arg, 0.05, 5, &x)) {
+        if (!num_double(arg, 0.05, 5, &x)) {
             studio_status(s, 2, "temperature needs 0.05..5");
             return;
         }
@@ -961,14 +942,14 @@ static void command(Studio *s, const char *line)
         snprintf(what, sizeof what, "temperature %.2f", x);
         options_changed(s, what);
     } else if (!strcmp(word, "topk") || !strcmp(word, "top-k")) {
-        if (!parse_num(arg, 0, 100000, &x)) {
+        if (!num_double(arg, 0, 100000, &x)) {
             studio_status(s, 2, "top-k needs a whole number (0: off)");
             return;
         }
         s->so.top_k = (int)x;
         options_changed(s, "top-k");
     } else if (!strcmp(word, "topp") || !strcmp(word, "top-p")) {
-        if (!parse_num(arg, 0.01, 1, &x)) {
+        if (!num_double(arg, 0.01, 1, &x)) {
             studio_status(s, 2, "top-p needs 0.01..1 (1: off)");
             return;
         }
@@ -1002,7 +983,7 @@ static void command(Studio *s, const char *line)
         else
             studio_status(s, 1, "audio output back: %s", s->snd.device);
     } else if (!strcmp(word, "gain")) {
-        if (!parse_num(arg, 0.01, 10, &x)) {
+        if (!num_double(arg, 0.01, 10, &x)) {
             studio_status(s, 2, "gain needs 0.01..10");
             return;
         }
@@ -1019,14 +1000,14 @@ static void command(Studio *s, const char *line)
         s->quantize = steps;
         studio_status(s, 1, "record mode quantizes to 1/%d notes", v);
     } else if (!strcmp(word, "seedbars")) {
-        if (!parse_num(arg, 1, 256, &x)) {
+        if (!num_double(arg, 1, 256, &x)) {
             studio_status(s, 2, "seedbars needs 1..256");
             return;
         }
         s->seed_bars = (int)x;
         studio_status(s, 1, "opening a file takes its first %d bars as the seed", s->seed_bars);
     } else if (!strcmp(word, "octave")) {
-        if (!parse_num(arg, 0, 8, &x)) {
+        if (!num_double(arg, 0, 8, &x)) {
             studio_status(s, 2, "octave needs 0..8 (4: z is middle C)");
             return;
         }
@@ -1704,7 +1685,7 @@ static void run_loop(Studio *s)
     fds[1].events = POLLIN;
     fds[2].events = POLLIN;
     for (;;) {
-        double t_wake = studio_now(), now;
+        double t_wake = now_sec(), now;
         bool had_key = false;
         int ch, timeout;
         char junk[256];
@@ -1721,21 +1702,21 @@ static void run_loop(Studio *s)
         }
         if (s->quit)
             break;
-        now = studio_now();
+        now = now_sec();
         tick(s, now, had_key);
         if (s->dirty) {
             draw_screen(s);
             s->stats.frames++;
         }
         if (had_key) {
-            double ms = (studio_now() - t_wake) * 1000;
+            double ms = (now_sec() - t_wake) * 1000;
             s->stats.key_ms[s->stats.keys % 4096] = ms;
             s->stats.keys++;
             s->stats.key_ms_sum += ms;
             if (ms > s->stats.key_ms_max)
                 s->stats.key_ms_max = ms;
         }
-        timeout = next_timeout(s, studio_now());
+        timeout = next_timeout(s, now_sec());
         fds[2].fd = mw.fd; /* the model's folder (negative: none) */
         if (poll(fds, 3, timeout) < 0 && errno != EINTR)
             break;
@@ -1753,21 +1734,10 @@ static void run_loop(Studio *s)
 static void rescue_melody(Studio *s, char *out, size_t size)
 {
     char dir[4096], path[4300], stamp[32];
-    const char *x = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
     time_t now = time(NULL);
     struct tm tm;
     out[0] = '\0';
-    if (x && x[0] == '/')
-        snprintf(dir, sizeof dir, "%s/reel", x);
-    else
-        snprintf(dir, sizeof dir, "%s/.local/state/reel", home && *home ? home : "/tmp");
-    for (char *p = dir + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            mkdir(dir, 0755);
-            *p = '/';
-        }
-    mkdir(dir, 0755);
+    settings_state_dir(dir, sizeof dir);
     localtime_r(&now, &tm);
     strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
     snprintf(path, sizeof path, "%s/unsaved-%s.mid", dir, stamp);
@@ -1917,7 +1887,7 @@ int cmd_studio(int argc, char **argv)
         char path[4200];
         int prog = s->snd.program;
         if (!s->model_path[0]) {
-            snprintf(path, sizeof path, "%s/models/%s", cli_data_dir(), DEFAULT_MODEL);
+            snprintf(path, sizeof path, "%s/models/%s", datadir_path(), DEFAULT_MODEL);
             snprintf(s->model_path, sizeof s->model_path, "%.4000s", path);
         }
         snprintf(path, sizeof path, "%s", s->model_path);
@@ -1929,7 +1899,7 @@ int cmd_studio(int argc, char **argv)
                 studio_status(s, 2, "no model at %s: o opens one, t trains one", path);
         }
         /* The sound (quietly: the libraries' messages go to the log). */
-        if (snd_open(&s->snd, s->sf_opt[0] ? s->sf_opt : NULL, cli_data_dir(), prog,
+        if (snd_open(&s->snd, s->sf_opt[0] ? s->sf_opt : NULL, datadir_path(), prog,
                      0, &err)) {
             studio_status(s, 2, "sound: %s", err.msg);
         } else {

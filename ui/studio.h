@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "chart.h"
+#include "clock.h"
 #include "corpusix.h"
 #include "genctl.h"
 #include "keys.h"
@@ -223,7 +224,6 @@ typedef struct Studio {
 
 /* ---- studio.c ---------------------------------------------------------- */
 int cmd_studio(int argc, char **argv);
-double studio_now(void);
 void studio_status(Studio *s, int kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Seconds a step lasts at the song's tempo. */
 double studio_step_sec(const Studio *s);

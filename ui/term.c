@@ -143,25 +143,10 @@ static void add_cap(const char *name)
 static void redirect_stderr(void)
 {
     char dir[4096], path[4200];
-    const char *x = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
     int fd;
     if (!isatty(STDERR_FILENO))
         return;
-    if (x && x[0] == '/')
-        snprintf(dir, sizeof dir, "%s/reel", x);
-    else
-        snprintf(dir, sizeof dir, "%s/.local/state/reel", home && *home ? home : "/tmp");
-    {
-        char tmp[4096];
-        snprintf(tmp, sizeof tmp, "%s", dir);
-        for (char *p = tmp + 1; *p; p++)
-            if (*p == '/') {
-                *p = '\0';
-                mkdir(tmp, 0755);
-                *p = '/';
-            }
-        mkdir(tmp, 0755);
-    }
+    settings_state_dir(dir, sizeof dir);
     snprintf(path, sizeof path, "%s/studio.log", dir);
     fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0)

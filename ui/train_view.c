@@ -12,7 +12,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cli/cli.h"
+#include "datadir.h"
+#include "num.h"
+#include "version.h"
 #include "dist.h"
 #include "generate.h"
 
@@ -382,9 +384,9 @@ static void on_event(Studio *s, const TrainEvent *ev)
             h->nv = n;
             h->capv = capv;
         }
-        if (studio_now() - h->epoch_said >= 2.0) {
+        if (now_sec() - h->epoch_said >= 2.0) {
             /* fast epochs (a small corpus) would flood the status line */
-            h->epoch_said = studio_now();
+            h->epoch_said = now_sec();
             studio_status(s, 1, "epoch %d/%d: loss %.4f, accuracy %.1f%%; checkpoint written",
                           ev->epoch + 1, ev->epochs, (double)ev->epoch_loss,
                           ev->epoch_acc * 100.0);
@@ -659,7 +661,7 @@ void tv_action(Studio *s, Action a)
         if (!trainer_pause(&s->tr, !s->tr.paused)) {
             studio_status(s, 0, "an MPI job cannot pause: x stops it with a checkpoint, s goes "
                                 "on from there");
-            s->th.epoch_said = studio_now(); /* the epoch lines wait a moment */
+            s->th.epoch_said = now_sec(); /* the epoch lines wait a moment */
             break;
         }
         studio_status(s, 0, s->tr.paused ? "paused (p resumes; l still plays the weights)"
@@ -676,7 +678,7 @@ void tv_action(Studio *s, Action a)
     case ACT_T_LISTEN:
         trainer_request_weights(&s->tr);
         s->th.want_sample = true;
-        s->th.requested_at = studio_now();
+        s->th.requested_at = now_sec();
         studio_status(s, 0, "taking the weights at the next batch ...");
         serve_requests(s);
         break;
@@ -844,7 +846,7 @@ void tv_draw(Studio *s)
     resumed = t->resumed_epoch;
     paused = t->paused;
     waiting = t->waiting;
-    paused_total = t->paused_total + (t->paused ? studio_now() - t->paused_since : 0);
+    paused_total = t->paused_total + (t->paused ? now_sec() - t->paused_since : 0);
     pthread_mutex_unlock(&t->mu);
 
     for (int r = 1; r < s->h - 2; r++)
@@ -892,13 +894,13 @@ void tv_draw(Studio *s)
             snprintf(line, sizeof line, "        %ld tunes to learn from, %ld held out for "
                      "validation%s%s, %s positions an epoch", tunes_train, tunes_val,
                      skipped ? ", files skipped: " : "", skipped ? "some" : "",
-                     cli_thousands((long)positions, pos));
+                     num_thousands((long)positions, pos));
             put(y++, 1, w - 2, line);
         }
         snprintf(line, sizeof line, "model   %s %dx%d LSTM, %s weights, window %d, batch %d, lr %g"
                  "%s -> %.300s", t->m.enc.lookback ? "melody-lookback" : enc_name(t->m.enc.kind),
                  t->m.net.layers, t->m.net.hidden,
-                 cli_thousands((long)params, par), t->m.train.window, t->m.train.batch,
+                 num_thousands((long)params, par), t->m.train.window, t->m.train.batch,
                  (double)t->m.train.optim.lr, resumed >= 0 ? " (resumed)" : "", c->out);
         if (ph != TR_LOADING)
             put(y, 1, w - 2, line);
@@ -918,7 +920,7 @@ void tv_draw(Studio *s)
                                 : 0,
                      line);
             snprintf(line, sizeof line, "%lld/%lld  %s steps/s", (long long)ev->batch,
-                     (long long)ev->batches, cli_thousands((long)(sps + 0.5), pos));
+                     (long long)ev->batches, num_thousands((long)(sps + 0.5), pos));
             bar_line(s, y++, 1, w - 2, "batch  ", ev->batches ? (double)ev->batch / ev->batches : 0,
                      line);
             snprintf(line, sizeof line, "loss    %.4f (epoch mean %.4f)   accuracy %.1f%%   "

@@ -1,4 +1,6 @@
 /* trainer.c — the training thread of the studio (see trainer.h). */
+#include "files.h"
+#include "clock.h"
 #include "trainer.h"
 
 #include <errno.h>
@@ -22,13 +24,6 @@ extern char **environ;
 
 #define WAKE_BATCH_SEC 0.1   /* batch events wake the UI at most this often */
 #define MPI_STOP_WAIT 60.0   /* seconds an MPI job may take to stop before it is ended */
-
-static double now_sec(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 void trainer_config_defaults(TrainerConfig *c)
 {
@@ -177,25 +172,14 @@ static bool file_exists(const char *p)
     return stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/* Make the folder path goes in; 0, or -1 with errno. */
 static int mkdir_for(const char *path)
 {
-    char buf[4096];
-    char *slash;
-    snprintf(buf, sizeof buf, "%s", path);
-    slash = strrchr(buf, '/');
-    if (!slash || slash == buf)
+    char dir[4096];
+    if (!strchr(path, '/'))
         return 0;
-    *slash = '\0';
-    for (char *p = buf + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-                return -1;
-            *p = '/';
-        }
-    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-        return -1;
-    return 0;
+    file_dir_of(path, dir, sizeof dir);
+    return file_mkdirs(dir);
 }
 
 /* ---- several ranks: an MPI job as a child process -------------------------- */

@@ -8,12 +8,15 @@
 #define REEL_CLI_H
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
+#include "datadir.h"
+#include "num.h"
 #include "player.h"
+#include "version.h"
 
-#define REEL_VERSION "0.1.0"
 
 int cmd_corpus(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
@@ -67,7 +70,15 @@ void cli_music_log_verbose(const CliMusic *m, uint64_t start, uint64_t opened, c
 const char *cli_data_dir(void);
 
 /* "1,234,567" into buf (at least 32 bytes).  Returns buf. */
-char *cli_thousands(long v, char *buf);
+char *num_thousands(long v, char *buf);
+
+/* An option's value as a whole number from lo to hi, or false with
+ * "CMD: OPT needs a whole number from LO to HI, not 'V'" on stderr. */
+bool cli_long(const char *cmd, const char *opt, const char *v, long lo, long hi, long *out);
+/* The same for a finite number from lo to hi ("needs a number from LO to
+ * HI"; with lo -HUGE_VAL and hi HUGE_VAL, "needs a number"). */
+bool cli_double(const char *cmd, const char *opt, const char *v, double lo, double hi,
+                double *out);
 
 /* Write s as a JSON string literal (with quotes). */
 void cli_json_string(FILE *f, const char *s);

@@ -71,17 +71,17 @@ static void print_text(const char *const *paths, int n, const Corpus *c, const C
     for (int i = 0; i < n; i++)
         printf(" %s", paths[i]);
     printf("\n");
-    printf("  files read         %s (%s gave tunes, %ld skipped)\n", cli_thousands(c->files_seen, a),
-           cli_thousands(c->files_loaded, b), (long)c->n_skips);
-    printf("  tunes loaded       %s", cli_thousands(s->tunes, a));
+    printf("  files read         %s (%s gave tunes, %ld skipped)\n", num_thousands(c->files_seen, a),
+           num_thousands(c->files_loaded, b), (long)c->n_skips);
+    printf("  tunes loaded       %s", num_thousands(s->tunes, a));
     if (c->abc_tunes)
         printf(" (%ld from ABC, %ld with abc2midi warnings)", c->abc_tunes, c->abc_warnings);
     printf("\n");
-    printf("  notes              %s", cli_thousands(s->notes_in, a));
+    printf("  notes              %s", num_thousands(s->notes_in, a));
     if (s->notes != s->notes_in)
-        printf(" (%s after quantizing)", cli_thousands(s->notes, b));
+        printf(" (%s after quantizing)", num_thousands(s->notes, b));
     printf("\n");
-    printf("  16th steps         %s\n", cli_thousands(s->steps, a));
+    printf("  16th steps         %s\n", num_thousands(s->steps, a));
     if (s->pitch_lo >= 0)
         printf("  pitch range        MIDI %d..%d (%s..%s)\n", s->pitch_lo, s->pitch_hi,
                pitch_name(s->pitch_lo, lo), pitch_name(s->pitch_hi, hi));
@@ -95,38 +95,38 @@ static void print_text(const char *const *paths, int n, const Corpus *c, const C
                "half note read as 4/4\n", s->sig_changes, s->q.sigs_replaced);
     printf("  tempo changes      %ld tunes have more than one tempo\n", s->tempo_changes);
     printf("  polyphony          %s notes start while another note sounds (%.2f%%)\n",
-           cli_thousands(s->polyphonic_notes, a), pct(s->polyphonic_notes, s->notes));
+           num_thousands(s->polyphonic_notes, a), pct(s->polyphonic_notes, s->notes));
 
     printf("\nquantizing to 16th steps\n");
     printf("  onsets on the grid %s (%.1f%%) within 0.1 step, after the phase shift\n",
-           cli_thousands(s->q.on_grid, a), pct(s->q.on_grid, s->q.notes_in));
+           num_thousands(s->q.on_grid, a), pct(s->q.on_grid, s->q.notes_in));
     printf("  onsets moved       %s (%.1f%%) by more than 0.1 step (triplets, 32nds, "
-           "off-grid playing)\n", cli_thousands(s->q.onset_moved, a),
+           "off-grid playing)\n", num_thousands(s->q.onset_moved, a),
            pct(s->q.onset_moved, s->q.notes_in));
     printf("  durations changed  %s (%.1f%%) by more than 0.1 step\n",
-           cli_thousands(s->q.dur_changed, a), pct(s->q.dur_changed, s->q.notes_in));
+           num_thousands(s->q.dur_changed, a), pct(s->q.dur_changed, s->q.notes_in));
     printf("  lengthened to 1    %s notes that rounded to no length\n",
-           cli_thousands(s->q.zero_dur, a));
+           num_thousands(s->q.zero_dur, a));
     printf("  no step of own     %s notes of a line rounded onto the step of the one before "
-           "(16th triplets, graces): dropped\n", cli_thousands(s->q.collided, a));
+           "(16th triplets, graces): dropped\n", num_thousands(s->q.collided, a));
     printf("  ended early        %s notes of a line rounded past the next onset: ended there\n",
-           cli_thousands(s->q.trimmed, a));
+           num_thousands(s->q.trimmed, a));
     printf("  merged             %s notes with the pitch and onset of another\n",
-           cli_thousands(s->q.merged, a));
+           num_thousands(s->q.merged, a));
     printf("  cut                %s notes ended where the same pitch starts again\n",
-           cli_thousands(s->q.overlaps_cut, a));
+           num_thousands(s->q.overlaps_cut, a));
 
     printf("\nencodings: notes given back exactly by encode + decode\n");
     printf("  %-20s %12s %8s %8s  %s\n", "encoding", "exact", "share", "tunes", "what moved");
     for (int i = 0; i < s->n_enc; i++) {
         const CorpusEncFigure *f = &s->enc[i];
-        printf("  %-20s %12s %7.2f%% %8ld ", f->label, cli_thousands(f->exact, a),
+        printf("  %-20s %12s %7.2f%% %8ld ", f->label, num_thousands(f->exact, a),
                pct(f->exact, f->notes), f->tunes_exact);
         if (f->st.shifted || f->st.folded)
-            printf(" %s shifted by octaves, %s folded in", cli_thousands(f->st.shifted, a),
-                   cli_thousands(f->st.folded, b));
+            printf(" %s shifted by octaves, %s folded in", num_thousands(f->st.shifted, a),
+                   num_thousands(f->st.folded, b));
         if (f->st.dropped)
-            printf(" %s dropped", cli_thousands(f->st.dropped, a));
+            printf(" %s dropped", num_thousands(f->st.dropped, a));
         if (f->enc.kind == ENC_TOKENS)
             printf(" vocabulary %d", f->enc.durations ? s->vocab_size : s->vocab_size_nodur);
         printf("\n");

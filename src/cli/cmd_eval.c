@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "cli.h"
 #include "corpus.h"
 #include "data.h"
@@ -87,13 +88,6 @@ static void eval_usage(FILE *f)
         "Exit status: 0 success; 1 failure (a model, corpus or file that does not load);\n"
         "2 bad usage.\n",
         EVAL_PRIME_BARS);
-}
-
-static double now_sec(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 /* ---- columns ------------------------------------------------------------ */
@@ -246,7 +240,7 @@ static int corpus_column(Eval *x, Column *col, int32_t bars)
             metrics_set_add(&col->set, &mm);
             continue;
         }
-        nb = metrics_bars(t, NULL, 0);
+        nb = tune_bars(t, NULL, 0);
         for (int32_t b = 0; b + bars <= nb; b += bars) {
             Tune piece;
             bool ok;
@@ -322,13 +316,13 @@ static int generate_one(Eval *x, Generator *g, PrimeKind pk, uint64_t seed, int3
     if (gen_until(g, end, 0, &reached, &err) || gen_tune(g, end, &whole, &span, &err))
         goto fail;
     if (pk == PRIME_CORPUS) {
-        int32_t nb = metrics_bars(&whole, NULL, 0);
+        int32_t nb = tune_bars(&whole, NULL, 0);
         int32_t *starts = malloc(((size_t)nb + 1) * sizeof *starts);
         if (!starts) {
             fprintf(stderr, ME ": out of memory\n");
             goto done;
         }
-        metrics_bars(&whole, starts, nb + 1);
+        tune_bars(&whole, starts, nb + 1);
         for (first_bar = 0; first_bar < nb && starts[first_bar] < span.start_step; first_bar++)
             ;
         free(starts);
@@ -667,19 +661,6 @@ static void json_set(const Column *col, bool with_cmp)
 
 /* ---- the command -------------------------------------------------------------------- */
 
-static bool parse_long(const char *opt, const char *v, long lo, long hi, long *out)
-{
-    char *end;
-    long x = strtol(v, &end, 10);
-    if (!*v || *end || x < lo || x > hi) {
-        fprintf(stderr, ME ": %s needs a whole number from %ld to %ld, not '%s'\n", opt, lo, hi,
-                v);
-        return false;
-    }
-    *out = x;
-    return true;
-}
-
 static bool parse_temps(const char *v, double *t, int *n)
 {
     const char *p = v;
@@ -838,11 +819,11 @@ int cmd_eval(int argc, char **argv)
             x.corpus_paths[x.n_corpus++] = optarg;
             break;
         case 'n':
-            if (!parse_long("-n", optarg, 1, 100000, &n))
+            if (!cli_long(ME, "-n", optarg, 1, 100000, &n))
                 return 2;
             break;
         case OPT_BARS:
-            if (!parse_long("--bars", optarg, 1, 4096, &bars))
+            if (!cli_long(ME, "--bars", optarg, 1, 4096, &bars))
                 return 2;
             break;
         case 't':

@@ -111,31 +111,6 @@ static void generate_usage(FILE *f)
 
 #define ME "reel generate"
 
-static bool parse_long(const char *opt, const char *v, long lo, long hi, long *out)
-{
-    char *end;
-    long x = strtol(v, &end, 10);
-    if (!*v || *end || x < lo || x > hi) {
-        fprintf(stderr, ME ": %s needs a whole number from %ld to %ld, not '%s'\n", opt, lo, hi,
-                v);
-        return false;
-    }
-    *out = x;
-    return true;
-}
-
-static bool parse_double(const char *opt, const char *v, double *out)
-{
-    char *end;
-    double x = strtod(v, &end);
-    if (!*v || *end || !isfinite(x)) {
-        fprintf(stderr, ME ": %s needs a number, not '%s'\n", opt, v);
-        return false;
-    }
-    *out = x;
-    return true;
-}
-
 static bool ends_with(const char *s, const char *suffix)
 {
     size_t n = strlen(s), k = strlen(suffix);
@@ -264,17 +239,17 @@ int cmd_generate(int argc, char **argv)
         switch (ch) {
         case 'm': model_path = optarg; break;
         case 't':
-            if (!parse_double("--temperature", optarg, &v))
+            if (!cli_double(ME, "--temperature", optarg, -HUGE_VAL, HUGE_VAL, &v))
                 return 2;
             so.temperature = (float)v;
             break;
         case OPT_TOPK:
-            if (!parse_long("--top-k", optarg, 0, 1000000, &n))
+            if (!cli_long(ME, "--top-k", optarg, 0, 1000000, &n))
                 return 2;
             so.top_k = (int)n;
             break;
         case OPT_TOPP:
-            if (!parse_double("--top-p", optarg, &v))
+            if (!cli_double(ME, "--top-p", optarg, -HUGE_VAL, HUGE_VAL, &v))
                 return 2;
             so.top_p = (float)v;
             break;
@@ -307,13 +282,13 @@ int cmd_generate(int argc, char **argv)
             }
             break;
         case OPT_NOISE:
-            if (!parse_double("--noise", optarg, &v))
+            if (!cli_double(ME, "--noise", optarg, -HUGE_VAL, HUGE_VAL, &v))
                 return 2;
             so.noise = (float)v;
             break;
         case OPT_PRIME: prime = optarg; break;
         case OPT_PRIME_BARS:
-            if (!parse_long("--prime-bars", optarg, 1, 4096, &prime_bars))
+            if (!cli_long(ME, "--prime-bars", optarg, 1, 4096, &prime_bars))
                 return 2;
             break;
         case OPT_METER: {
@@ -330,7 +305,7 @@ int cmd_generate(int argc, char **argv)
             break;
         }
         case OPT_TEMPO:
-            if (!parse_double("--tempo", optarg, &tempo))
+            if (!cli_double(ME, "--tempo", optarg, -HUGE_VAL, HUGE_VAL, &tempo))
                 return 2;
             if (tempo < 4 || tempo > 1000) {
                 fprintf(stderr, ME ": --tempo needs quarter notes a minute from 4 to 1000, not "
@@ -339,16 +314,16 @@ int cmd_generate(int argc, char **argv)
             }
             break;
         case OPT_BARS:
-            if (!parse_long("--bars", optarg, 1, 100000, &bars))
+            if (!cli_long(ME, "--bars", optarg, 1, 100000, &bars))
                 return 2;
             break;
         case OPT_EVENTS:
-            if (!parse_long("--events", optarg, 1, 10000000, &events))
+            if (!cli_long(ME, "--events", optarg, 1, 10000000, &events))
                 return 2;
             break;
         case 'o': output = optarg; break;
         case OPT_PROGRAM:
-            if (!parse_long("--program", optarg, 1, 128, &program))
+            if (!cli_long(ME, "--program", optarg, 1, 128, &program))
                 return 2;
             break;
         case OPT_PRINT: print = true; break;

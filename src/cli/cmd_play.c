@@ -79,26 +79,6 @@ int cli_music_longopts(struct option *opts, int n)
     return n;
 }
 
-static int parse_double(const char *arg, double lo, double hi, double *out)
-{
-    char *end;
-    double v = strtod(arg, &end);
-    if (end == arg || *end || !(v >= lo && v <= hi))
-        return -1;
-    *out = v;
-    return 0;
-}
-
-static int parse_long(const char *arg, long lo, long hi, long *out)
-{
-    char *end;
-    long v = strtol(arg, &end, 10);
-    if (end == arg || *end || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 int cli_music_option(CliMusic *m, int ch, const char *arg, const char *cmd)
 {
     long l;
@@ -109,13 +89,13 @@ int cli_music_option(CliMusic *m, int ch, const char *arg, const char *cmd)
     case OPT_METRONOME: m->metronome = 1; return 0;
     case OPT_VERBOSE: m->verbose++; return 0;
     case OPT_TUNE:
-        if (parse_long(arg, 1, 1000000, &m->tune_no)) {
+        if (!num_long(arg, 1, 1000000, &m->tune_no)) {
             fprintf(stderr, "reel %s: --tune needs a number from 1, not '%s'\n", cmd, arg);
             return 2;
         }
         return 0;
     case OPT_PROGRAM:
-        if (parse_long(arg, 1, 128, &l) == 0) {
+        if (num_long(arg, 1, 128, &l)) {
             m->program = (int)l - 1;
             return 0;
         }
@@ -128,27 +108,27 @@ int cli_music_option(CliMusic *m, int ch, const char *arg, const char *cmd)
                         "flute, ... see --help), not '%s'\n", cmd, arg);
         return 2;
     case OPT_VELOCITY:
-        if (parse_long(arg, 1, 127, &l)) {
+        if (!num_long(arg, 1, 127, &l)) {
             fprintf(stderr, "reel %s: --velocity needs 1..127, not '%s'\n", cmd, arg);
             return 2;
         }
         m->velocity = (int)l;
         return 0;
     case OPT_BPM:
-        if (parse_double(arg, 10, 1000, &m->bpm)) {
+        if (!num_double(arg, 10, 1000, &m->bpm)) {
             fprintf(stderr, "reel %s: --bpm needs 10..1000 quarter notes a minute, not '%s'\n",
                     cmd, arg);
             return 2;
         }
         return 0;
     case OPT_GAIN:
-        if (parse_double(arg, 0.001, 10, &m->gain)) {
+        if (!num_double(arg, 0.001, 10, &m->gain)) {
             fprintf(stderr, "reel %s: --gain needs 0.001..10, not '%s'\n", cmd, arg);
             return 2;
         }
         return 0;
     case OPT_FROM:
-        if (parse_double(arg, 0, 1e9, &d)) {
+        if (!num_double(arg, 0, 1e9, &d)) {
             fprintf(stderr, "reel %s: --from needs a step (16th notes from 0), not '%s'\n", cmd,
                     arg);
             return 2;
@@ -156,7 +136,7 @@ int cli_music_option(CliMusic *m, int ch, const char *arg, const char *cmd)
         m->from_step = d;
         return 0;
     case OPT_BAR:
-        if (parse_long(arg, 1, 10000000, &m->from_bar)) {
+        if (!num_long(arg, 1, 10000000, &m->from_bar)) {
             fprintf(stderr, "reel %s: --bar needs a bar number from 1, not '%s'\n", cmd, arg);
             return 2;
         }
@@ -256,7 +236,7 @@ int cli_music_soundfont(const CliMusic *m, char *out, size_t size, const char *c
     const char *dirs[1] = {dir};
     SoundfontQuery q = {m->soundfont, dirs, 1, false, false};
     ReelError err;
-    snprintf(dir, sizeof dir, "%s/soundfonts", cli_data_dir());
+    snprintf(dir, sizeof dir, "%s/soundfonts", datadir_path());
     if (soundfont_find(&q, out, size, &err)) {
         fprintf(stderr, "reel %s: %s\n", cmd, err.msg);
         return 1;
@@ -391,7 +371,7 @@ int cmd_play(int argc, char **argv)
         case OPT_DEVICE: device = optarg; continue;
         case OPT_LIST: list = 1; continue;
         case OPT_LATENCY:
-            if (parse_double(optarg, 1, 2000, &latency_ms)) {
+            if (!num_double(optarg, 1, 2000, &latency_ms)) {
                 fprintf(stderr, "reel play: --latency needs 1..2000 ms, not '%s'\n", optarg);
                 return 2;
             }

@@ -233,31 +233,6 @@ static void on_event(void *user, const TrainEvent *ev)
     }
 }
 
-static bool parse_int(const char *opt, const char *v, long lo, long hi, long *out)
-{
-    char *end;
-    long x = strtol(v, &end, 10);
-    if (*v == '\0' || *end || x < lo || x > hi) {
-        fprintf(stderr, "reel train: %s needs a whole number from %ld to %ld, not '%s'\n", opt,
-                lo, hi, v);
-        return false;
-    }
-    *out = x;
-    return true;
-}
-
-static bool parse_float(const char *opt, const char *v, double lo, double hi, double *out)
-{
-    char *end;
-    double x = strtod(v, &end);
-    if (*v == '\0' || *end || !(x >= lo && x <= hi)) {
-        fprintf(stderr, "reel train: %s needs a number from %g to %g, not '%s'\n", opt, lo, hi, v);
-        return false;
-    }
-    *out = x;
-    return true;
-}
-
 /* A rank's own error (every rank that has one says it; rank 0 always). */
 static void rank_error(Dist *dist, const char *msg)
 {
@@ -365,20 +340,20 @@ static int train_main(int argc, char **argv, Dist *dist)
         case O_DUR: enc.durations = true; break;
         case O_LOOKBACK: enc.lookback = true; break;
         case O_REPEATS: enc.repeats = true; break;
-        case O_VMIN: if (!parse_int("--vocab-min", optarg, 1, 1000000, &vocab_min)) return 2; break;
+        case O_VMIN: if (!cli_long("reel train", "--vocab-min", optarg, 1, 1000000, &vocab_min)) return 2; break;
         case O_PART: copts.quant.part = optarg; break;
         case O_NOPHASE: copts.quant.no_phase = true; break;
-        case O_MAXT: if (!parse_int("--max-tunes", optarg, 1, 100000000, &max_tunes)) return 2; break;
-        case O_VAL: if (!parse_float("--val-split", optarg, 0, 0.9, &d)) return 2; ts.val_split = (float)d; break;
-        case O_HID: if (!parse_int("--hidden", optarg, 1, 8192, &x)) return 2; nc.hidden = (int)x; break;
-        case O_LAY: if (!parse_int("--layers", optarg, 1, 16, &x)) return 2; nc.layers = (int)x; break;
-        case O_DENSE: if (!parse_int("--dense", optarg, 0, 8192, &x)) return 2; nc.dense = (int)x; break;
+        case O_MAXT: if (!cli_long("reel train", "--max-tunes", optarg, 1, 100000000, &max_tunes)) return 2; break;
+        case O_VAL: if (!cli_double("reel train", "--val-split", optarg, 0, 0.9, &d)) return 2; ts.val_split = (float)d; break;
+        case O_HID: if (!cli_long("reel train", "--hidden", optarg, 1, 8192, &x)) return 2; nc.hidden = (int)x; break;
+        case O_LAY: if (!cli_long("reel train", "--layers", optarg, 1, 16, &x)) return 2; nc.layers = (int)x; break;
+        case O_DENSE: if (!cli_long("reel train", "--dense", optarg, 0, 8192, &x)) return 2; nc.dense = (int)x; break;
         case O_BN: nc.batchnorm = true; break;
-        case O_DROP: if (!parse_float("--dropout", optarg, 0, 0.9, &d)) return 2; nc.dropout = (float)d; break;
-        case O_RDROP: if (!parse_float("--rec-dropout", optarg, 0, 0.9, &d)) return 2; nc.rec_dropout = (float)d; break;
-        case O_WIN: if (!parse_int("--window", optarg, 1, 100000, &x)) return 2; ts.window = (int)x; break;
-        case O_BATCH: if (!parse_int("--batch", optarg, 1, 100000, &x)) return 2; ts.batch = (int)x; break;
-        case O_EPOCHS: if (!parse_int("--epochs", optarg, 1, 1000000, &x)) return 2; ts.epochs = (int)x; epochs_given = true; break;
+        case O_DROP: if (!cli_double("reel train", "--dropout", optarg, 0, 0.9, &d)) return 2; nc.dropout = (float)d; break;
+        case O_RDROP: if (!cli_double("reel train", "--rec-dropout", optarg, 0, 0.9, &d)) return 2; nc.rec_dropout = (float)d; break;
+        case O_WIN: if (!cli_long("reel train", "--window", optarg, 1, 100000, &x)) return 2; ts.window = (int)x; break;
+        case O_BATCH: if (!cli_long("reel train", "--batch", optarg, 1, 100000, &x)) return 2; ts.batch = (int)x; break;
+        case O_EPOCHS: if (!cli_long("reel train", "--epochs", optarg, 1, 1000000, &x)) return 2; ts.epochs = (int)x; epochs_given = true; break;
         case O_OPT: {
             int k = optim_parse(optarg);
             float lr = ts.optim.lr, clip = ts.optim.clip_norm;
@@ -391,8 +366,8 @@ static int train_main(int argc, char **argv, Dist *dist)
             ts.optim.clip_norm = clip;
             break;
         }
-        case O_LR: if (!parse_float("--lr", optarg, 1e-9, 10, &d)) return 2; ts.optim.lr = (float)d; break;
-        case O_CLIP: if (!parse_float("--clip", optarg, 0, 1e9, &d)) return 2; ts.optim.clip_norm = (float)d; break;
+        case O_LR: if (!cli_double("reel train", "--lr", optarg, 1e-9, 10, &d)) return 2; ts.optim.lr = (float)d; break;
+        case O_CLIP: if (!cli_double("reel train", "--clip", optarg, 0, 1e9, &d)) return 2; ts.optim.clip_norm = (float)d; break;
         case O_SEED: {
             char *end;
             ts.seed = strtoull(optarg, &end, 10);
@@ -402,13 +377,13 @@ static int train_main(int argc, char **argv, Dist *dist)
             }
             break;
         }
-        case O_THR: if (!parse_int("--threads", optarg, 1, 256, &x)) return 2; ts.threads = (int)x; break;
-        case O_MAXB: if (!parse_int("--max-batches", optarg, 1, 1L << 40, &max_batches)) return 2; break;
-        case O_CKB: if (!parse_int("--checkpoint-every", optarg, 0, 1L << 40, &ck_batches)) return 2; break;
-        case O_CKM: if (!parse_float("--checkpoint-minutes", optarg, 0, 1e6, &ck_minutes)) return 2; break;
+        case O_THR: if (!cli_long("reel train", "--threads", optarg, 1, 256, &x)) return 2; ts.threads = (int)x; break;
+        case O_MAXB: if (!cli_long("reel train", "--max-batches", optarg, 1, 1L << 40, &max_batches)) return 2; break;
+        case O_CKB: if (!cli_long("reel train", "--checkpoint-every", optarg, 0, 1L << 40, &ck_batches)) return 2; break;
+        case O_CKM: if (!cli_double("reel train", "--checkpoint-minutes", optarg, 0, 1e6, &ck_minutes)) return 2; break;
         case O_LOG: log_opt = optarg; break;
         case O_RESUME: resume = true; break;
-        case O_MPITO: if (!parse_float("--mpi-timeout", optarg, 0, 1e7, &mpi_timeout)) return 2; break;
+        case O_MPITO: if (!cli_double("reel train", "--mpi-timeout", optarg, 0, 1e7, &mpi_timeout)) return 2; break;
         case O_PROGRESS: progress_opt = optarg; break;
         case 'o': out = optarg; break;
         case 'q': prog.quiet = true; break;

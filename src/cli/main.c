@@ -86,7 +86,7 @@ int main(int argc, char **argv)
         return argc > 2 ? 2 : 0;
     }
     if (!strcmp(cmd, "-V") || !strcmp(cmd, "--version")) {
-        printf("reel %s\ndata: %s\n", REEL_VERSION, cli_data_dir());
+        printf("reel %s\ndata: %s\n", REEL_VERSION, datadir_path());
         printf("mpi: %s\n", dist_built_with_mpi() ? dist_library() : "no");
         if (dist_built_with_mpi())
             printf("     data-parallel training: mpirun -np N reel train ... (docs/CLUSTER.md)\n");

@@ -1,6 +1,6 @@
-/* util.c — small helpers the commands share: data folder, number and JSON
- * formatting. */
+/* util.c — small helpers the commands share: JSON strings, terminals. */
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,70 +8,6 @@
 #include <unistd.h>
 
 #include "cli.h"
-
-static int is_dir(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-const char *cli_data_dir(void)
-{
-    static char dir[PATH_MAX];
-    char exe[PATH_MAX], try_[PATH_MAX + 32];
-    const char *env = getenv("REEL_DATA");
-    ssize_t n;
-    char *slash;
-    if (dir[0])
-        return dir;
-    if (env && *env) {
-        snprintf(dir, sizeof dir, "%s", env);
-        return dir;
-    }
-    n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0) {
-        snprintf(dir, sizeof dir, ".");
-        return dir;
-    }
-    exe[n] = '\0';
-    slash = strrchr(exe, '/');
-    if (slash)
-        *slash = '\0';
-    /* Installed: PREFIX/bin/reel -> PREFIX/share/reel. */
-    snprintf(try_, sizeof try_, "%s/../share/reel", exe);
-    if (is_dir(try_) && realpath(try_, dir))
-        return dir;
-    /* In the source tree: ./reel or build/reel beside models/. */
-    snprintf(try_, sizeof try_, "%s/models", exe);
-    if (is_dir(try_)) {
-        snprintf(dir, sizeof dir, "%s", exe);
-        return dir;
-    }
-    snprintf(try_, sizeof try_, "%s/../models", exe);
-    if (is_dir(try_) && realpath(exe, dir) && (slash = strrchr(dir, '/')) != NULL) {
-        *slash = '\0';
-        return dir;
-    }
-    snprintf(dir, sizeof dir, "%s", exe);
-    return dir;
-}
-
-char *cli_thousands(long v, char *buf)
-{
-    char tmp[32];
-    int len, o = 0, neg = v < 0;
-    snprintf(tmp, sizeof tmp, "%ld", neg ? -v : v);
-    len = (int)strlen(tmp);
-    if (neg)
-        buf[o++] = '-';
-    for (int i = 0; i < len; i++) {
-        buf[o++] = tmp[i];
-        if ((len - i - 1) % 3 == 0 && i != len - 1)
-            buf[o++] = ',';
-    }
-    buf[o] = '\0';
-    return buf;
-}
 
 void cli_json_string(FILE *f, const char *s)
 {
@@ -96,4 +32,26 @@ void cli_json_string(FILE *f, const char *s)
 int cli_stderr_is_tty(void)
 {
     return isatty(2);
+}
+
+bool cli_long(const char *cmd, const char *opt, const char *v, long lo, long hi, long *out)
+{
+    if (num_long(v, lo, hi, out))
+        return true;
+    fprintf(stderr, "%s: %s needs a whole number from %ld to %ld, not '%s'\n", cmd, opt, lo, hi,
+            v ? v : "");
+    return false;
+}
+
+bool cli_double(const char *cmd, const char *opt, const char *v, double lo, double hi,
+                double *out)
+{
+    if (num_double(v, lo, hi, out))
+        return true;
+    if (lo == -HUGE_VAL && hi == HUGE_VAL)
+        fprintf(stderr, "%s: %s needs a number, not '%s'\n", cmd, opt, v ? v : "");
+    else
+        fprintf(stderr, "%s: %s needs a number from %g to %g, not '%s'\n", cmd, opt, lo, hi,
+                v ? v : "");
+    return false;
 }

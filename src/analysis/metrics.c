@@ -18,35 +18,6 @@ static const bool scale_minor[12] = {1, 0, 1, 1, 0, 1, 0, 1, 1, 0, 1, 0};
 static const char *const pc_names[12] = {"C", "C#", "D", "D#", "E", "F",
                                          "F#", "G", "G#", "A", "A#", "B"};
 
-/* ---- bars ------------------------------------------------------------------ */
-
-/* The bar line after a bar starting at s (a signature change cuts it). */
-static int32_t next_bar(const Tune *t, int32_t s)
-{
-    int32_t e = s + tune_bar_steps_at(t, s);
-    for (int32_t i = 0; i < t->n_sigs; i++)
-        if (t->sigs[i].step > s && t->sigs[i].step < e)
-            e = t->sigs[i].step;
-    return e;
-}
-
-int32_t metrics_bars(const Tune *t, int32_t *starts, int32_t max)
-{
-    int32_t count = 0, s = 0;
-    while (s < t->n_steps) {
-        int32_t e = next_bar(t, s);
-        if (e > t->n_steps)
-            break;
-        if (starts && count < max)
-            starts[count] = s;
-        count++;
-        s = e;
-    }
-    if (starts && count < max)
-        starts[count] = s;
-    return count;
-}
-
 /* ---- key ------------------------------------------------------------------- */
 
 static double pearson(const double *x, const double *y)
@@ -123,12 +94,12 @@ static void bars_free(Bars *b)
 static bool bars_make(const Tune *t, Bars *b)
 {
     int32_t j = 0;
-    b->nb = metrics_bars(t, NULL, 0);
+    b->nb = tune_bars(t, NULL, 0);
     b->starts = malloc(((size_t)b->nb + 1) * sizeof *b->starts);
     b->first = malloc(((size_t)b->nb + 1) * sizeof *b->first);
     if (!b->starts || !b->first)
         return false;
-    metrics_bars(t, b->starts, b->nb + 1);
+    tune_bars(t, b->starts, b->nb + 1);
     for (int32_t i = 0; i <= b->nb; i++) {
         while (j < t->n_notes && t->notes[j].onset < b->starts[i])
             j++;

@@ -57,6 +57,8 @@
  * installed once per process and kept in a per-thread buffer; they become
  * part of the error message and never reach the terminal.
  */
+#include "files.h"
+#include "grow.h"
 #include "midi.h"
 
 #include <errno.h>
@@ -518,33 +520,13 @@ typedef struct {
     int32_t tail[16 * 128];
 } SongBuild;
 
-/* Grow *arr (elem-size items, *cap allocated) to hold need items. */
-static bool midi_grow(void **arr, int32_t *cap, int32_t need, size_t elem)
-{
-    int32_t c = *cap ? *cap : 64;
-    void *p;
-    if (need <= *cap)
-        return true;
-    while (c < need) {
-        if (c > INT32_MAX / 2)
-            return false;
-        c *= 2;
-    }
-    p = realloc(*arr, (size_t)c * elem);
-    if (!p)
-        return false;
-    *arr = p;
-    *cap = c;
-    return true;
-}
-
 static bool build_note_on(SongBuild *b, uint16_t track, uint8_t chan, uint8_t pitch, uint8_t vel,
                           uint32_t tick)
 {
     MidiSong *s = b->s;
     int32_t k = chan * 128 + pitch, idx = s->n_notes;
-    if (!midi_grow((void **)&s->notes, &b->notes_cap, idx + 1, sizeof *s->notes) ||
-        !midi_grow((void **)&b->next, &b->next_cap, idx + 1, sizeof *b->next))
+    if (!grow((void **)&s->notes, &b->notes_cap, idx + 1, sizeof *s->notes) ||
+        !grow((void **)&b->next, &b->next_cap, idx + 1, sizeof *b->next))
         return false;
     s->notes[idx] = (MidiNote){.on = tick, .off = 0, .pitch = pitch, .vel = vel, .chan = chan,
                                .track = track};
@@ -576,7 +558,7 @@ static bool build_note_off(SongBuild *b, uint8_t chan, uint8_t pitch, uint32_t t
 
 static bool build_meta(SongBuild *b, MetaEv m)
 {
-    if (!midi_grow((void **)&b->meta, &b->meta_cap, b->n_meta + 1, sizeof *b->meta))
+    if (!grow((void **)&b->meta, &b->meta_cap, b->n_meta + 1, sizeof *b->meta))
         return false;
     m.seq = b->n_meta;
     b->meta[b->n_meta++] = m;
@@ -1102,11 +1084,11 @@ static size_t vlq_put(uint8_t *p, uint32_t v)
  * channel messages (status byte included, no running status) and metas
  * with one-byte lengths, whose midi_buffer is already their form in a file;
  * a sysex gets its length as a variable-length number. */
-static ReelStatus smf_write_file(smf_t *smf, const char *tmp, const char *path, ReelError *err)
+static ReelStatus smf_bytes(smf_t *smf, uint8_t **out, size_t *len_out, const char *path,
+                            ReelError *err)
 {
     size_t cap = 14, n = 0;
     uint8_t *buf;
-    int fd;
     for (int t = 1; t <= smf->number_of_tracks; t++) {
         smf_track_t *tr = smf_get_track_by_number(smf, t);
         cap += 8;
@@ -1157,26 +1139,8 @@ static ReelStatus smf_write_file(smf_t *smf, const char *tmp, const char *path, 
     }
 #undef PUT32
 #undef PUT16
-    fd = open(tmp, O_WRONLY | O_TRUNC | O_CLOEXEC);
-    if (fd < 0) {
-        free(buf);
-        return reel_fail(err, REEL_EIO, "%s: cannot write %s: %s", path, tmp, strerror(errno));
-    }
-    for (size_t off = 0; off < n;) {
-        ssize_t w = write(fd, buf + off, n - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            int e = w < 0 ? errno : ENOSPC;
-            close(fd);
-            free(buf);
-            return reel_fail(err, REEL_EIO, "%s: writing failed: %s", path, strerror(e));
-        }
-        off += (size_t)w;
-    }
-    free(buf);
-    if (close(fd) != 0)
-        return reel_fail(err, REEL_EIO, "%s: writing failed: %s", path, strerror(errno));
+    *out = buf;
+    *len_out = n;
     return REEL_OK;
 }
 
@@ -1186,8 +1150,7 @@ ReelStatus midi_write_tune(const char *path, const Tune *t, const MidiWriteOpts 
     MidiWriteOpts o = {.channel = 0, .program = -1, .provenance = NULL, .ppq = 480};
     smf_t *smf = NULL;
     smf_track_t *cond, *notes;
-    char *tmp = NULL;
-    int program = -1, fd;
+    int program = -1;
     uint32_t end = 0, tps;
     ReelStatus st;
 
@@ -1223,47 +1186,14 @@ ReelStatus midi_write_tune(const char *path, const Tune *t, const MidiWriteOpts 
         return st;
     }
 
-    tmp = malloc(strlen(path) + 8);
-    if (!tmp) {
+    {
+        uint8_t *bytes = NULL;
+        size_t n = 0;
+        st = smf_bytes(smf, &bytes, &n, path, err);
         midi_smf_free(smf);
-        return reel_fail(err, REEL_ENOMEM, "%s: out of memory", path);
+        if (st == REEL_OK)
+            st = file_write_atomic(path, bytes, n, err);
+        free(bytes);
+        return st;
     }
-    strcpy(tmp, path);
-    strcat(tmp, ".XXXXXX");
-    fd = mkstemp(tmp);
-    if (fd < 0) {
-        st = reel_fail(err, REEL_EIO, "%s: cannot create a file beside it: %s", path,
-                       strerror(errno));
-        goto done;
-    }
-    if (fchmod(fd, 0644) != 0 || close(fd) != 0) {
-        st = reel_fail(err, REEL_EIO, "%s: cannot prepare %s: %s", path, tmp, strerror(errno));
-        unlink(tmp);
-        goto done;
-    }
-    if ((st = smf_write_file(smf, tmp, path, err)) != REEL_OK) {
-        unlink(tmp);
-        goto done;
-    }
-    fd = open(tmp, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || fsync(fd) != 0) {
-        st = reel_fail(err, REEL_EIO, "%s: cannot flush %s to disk: %s", path, tmp,
-                       strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        unlink(tmp);
-        goto done;
-    }
-    close(fd);
-    if (rename(tmp, path) != 0) {
-        st = reel_fail(err, REEL_EIO, "%s: cannot replace it with %s: %s", path, tmp,
-                       strerror(errno));
-        unlink(tmp);
-        goto done;
-    }
-    st = REEL_OK;
-done:
-    free(tmp);
-    midi_smf_free(smf);
-    return st;
 }

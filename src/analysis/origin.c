@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "metrics.h"
+#include "tune.h"
 
 /* Token ids in a stream's text: 0 ends the text (once, last), 1 separates
  * tunes, 2.. are the tokens (index into vocab + 2).  A melody token the
@@ -344,7 +344,7 @@ ReelStatus origin_build(OriginIndex **out, const Tune *tunes, int32_t n_tunes, R
 
     for (int32_t i = 0; i < n_tunes; i++) {
         const Tune *t = &tunes[i];
-        int32_t m = origin_line(t, idx, dur), nb = metrics_bars(t, NULL, 0), b = 0;
+        int32_t m = origin_line(t, idx, dur), nb = tune_bars(t, NULL, 0), b = 0;
         if (!(ix->names[i] = strdup(t->name ? t->name : "")))
             goto nomem;
         ix->tune_tok[i] = (int32_t)tokens;
@@ -358,7 +358,7 @@ ReelStatus origin_build(OriginIndex **out, const Tune *tunes, int32_t n_tunes, R
             starts = p;
             max_bars = nb + 1;
         }
-        metrics_bars(t, starts, nb + 1);
+        tune_bars(t, starts, nb + 1);
         for (int32_t j = 0; j < m; j++) {
             int32_t on = t->notes[idx[j]].onset;
             while (b < nb && on >= starts[b + 1])
@@ -543,14 +543,14 @@ ReelStatus origin_query(const OriginIndex *ix, const Tune *t, int32_t exclude, O
     out->run_note = out->run_bar = out->run_tune = out->run_tune_bar = -1;
     if (exclude >= ix->n_tunes)
         exclude = -1;
-    nb = metrics_bars(t, NULL, 0);
+    nb = tune_bars(t, NULL, 0);
     starts = malloc(((size_t)nb + 1) * sizeof *starts);
     if (!idx || !dur || !q[0] || !q[1] || !len[0] || !len[1] || !starts || !note_bar || !raw[0] ||
         !raw[1]) {
         st = reel_fail(err, REEL_ENOMEM, "out of memory searching the corpus for copies");
         goto done;
     }
-    metrics_bars(t, starts, nb + 1);
+    tune_bars(t, starts, nb + 1);
     m = origin_line(t, idx, dur);
     out->notes = m;
     if (m == 0)

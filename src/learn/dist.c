@@ -1,4 +1,5 @@
 /* dist.c — see dist.h.  The only file that includes mpi.h. */
+#include "clock.h"
 #include "dist.h"
 
 #include <errno.h>
@@ -108,13 +109,6 @@ void dist_stats(const Dist *d, DistStats *out)
 }
 
 #ifdef REEL_MPI
-static double now_sec(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static ReelStatus mpi_fail(Dist *d, int rc, const char *what, ReelError *err)
 {
     char s[MPI_MAX_ERROR_STRING];

@@ -15,7 +15,7 @@
  *   signature in force at its start says (4/4 when the tune has none); a
  *   time-signature change starts a new bar (the bar before it is cut short,
  *   as tune_is_bar_start has it).  Only complete bars count: a bar that
- *   ends after n_steps is left out.  A note belongs to the bar its onset is
+ *   ends after n_steps is left out (tune_bars).  A note belongs to the bar its onset is
  *   in.  (abc2midi writes a pickup at step 0, so in such a tune of Ryan's
  *   every bar line sits a pickup's length early.  Repeats a whole number of
  *   bars apart are still found, as the shift is the same for every bar;
@@ -150,11 +150,6 @@ char *metrics_key_name(MetricsKey k, char buf[16]);
 
 /* The key of a duration-weighted pitch-class histogram (see above). */
 MetricsKey metrics_key_of(const double pc[METRICS_PC]);
-
-/* Complete bars of t (see above); their start steps into starts (room for
- * max; the bar after the last complete one ends at starts[count] when max >
- * count).  starts may be NULL.  Returns the count of complete bars. */
-int32_t metrics_bars(const Tune *t, int32_t *starts, int32_t max);
 
 /* The key of each complete bar (bars b-1..b+1, see above) into out (room for
  * max).  Returns the count of complete bars (entries past max not written);

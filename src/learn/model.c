@@ -1,4 +1,5 @@
 /* model.c — model files: see model.h for the format. */
+#include "files.h"
 #include "model.h"
 
 #include <dirent.h>
@@ -154,88 +155,28 @@ static void w_header(Writer *w, const Model *m)
              p->drop_rng.s[0], p->drop_rng.s[1], p->drop_rng.s[2], p->drop_rng.s[3]);
 }
 
-/* The folder path is in: "." for a bare name, "/" at the root. */
-static void dir_of(const char *path, char *dir, size_t n)
-{
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        snprintf(dir, n, ".");
-    else if (slash == path)
-        snprintf(dir, n, "/");
-    else
-        snprintf(dir, n, "%.*s", (int)(slash - path) < (int)n - 1 ? (int)(slash - path) : (int)n - 1, path);
-}
-
-/* Make a rename in path's folder durable (a power cut after a checkpoint
- * keeps it); best effort: some file systems cannot sync a folder. */
-static void sync_dir(const char *path)
-{
-    char dir[4096];
-    int fd;
-    dir_of(path, dir, sizeof dir);
-    if ((fd = open(dir, O_RDONLY | O_DIRECTORY)) >= 0) {
-        (void)fsync(fd);
-        close(fd);
-    }
-}
-
 int model_clean_temps(const char *path)
 {
-    char dir[4096], prefix[4096];
-    const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
-    size_t plen;
-    DIR *d;
-    struct dirent *e;
-    int removed = 0;
-    dir_of(path, dir, sizeof dir);
-    snprintf(prefix, sizeof prefix, "%s.tmp-", base);
-    plen = strlen(prefix);
-    if (!(d = opendir(dir)))
-        return 0;
-    while ((e = readdir(d)) != NULL) {
-        char full[8192];
-        if (strncmp(e->d_name, prefix, plen) || strlen(e->d_name) != plen + 6)
-            continue;
-        snprintf(full, sizeof full, "%s/%s", dir, e->d_name);
-        if (unlink(full) == 0)
-            removed++;
-    }
-    closedir(d);
-    return removed;
+    return file_clean_temps(path);
 }
 
 ReelStatus model_save(Model *m, const char *path, bool with_optim, ReelError *err)
 {
-    char *tmp;
-    int fd;
+    FileAtomic a;
     Writer w = {NULL, FNV_OFFSET, false};
     time_t now = time(NULL);
     struct tm tmv;
     uint64_t zero = 0;
     char line[40];
+    ReelStatus st;
 
     if (!m->nn)
         return reel_fail(err, REEL_EARG, "%s: no network to save", path);
     gmtime_r(&now, &tmv);
     strftime(m->created, sizeof m->created, "%Y-%m-%dT%H:%M:%SZ", &tmv);
-
-    tmp = malloc(strlen(path) + 16);
-    if (!tmp)
-        return reel_fail(err, REEL_ENOMEM, "%s: out of memory", path);
-    sprintf(tmp, "%s.tmp-XXXXXX", path);
-    fd = mkstemp(tmp);
-    if (fd < 0) {
-        ReelStatus s = reel_fail(err, REEL_EIO, "%s: cannot create a temporary file: %s", path,
-                                 strerror(errno));
-        free(tmp);
-        return s;
-    }
-    fchmod(fd, 0644);
-    w.f = fdopen(fd, "wb");
-    if (!w.f) {
-        close(fd);
-        goto io_error;
-    }
+    if ((st = file_atomic_begin(&a, path, err)))
+        return st;
+    w.f = a.f;
     w_header(&w, m);
     if (m->enc.kind == ENC_TOKENS && m->vocab) {
         ReelError verr;
@@ -264,30 +205,16 @@ ReelStatus model_save(Model *m, const char *path, bool with_optim, ReelError *er
     snprintf(line, sizeof line, "checksum %016" PRIx64 "\n", w.hash);
     if (!w.failed && fwrite(line, 1, strlen(line), w.f) != strlen(line))
         w.failed = true;
-    if (w.failed || fflush(w.f) || fsync(fileno(w.f))) {
-        fclose(w.f);
-        goto io_error;
+    if (w.failed) {
+        st = reel_fail(err, REEL_EIO, "%s: writing the model failed: %s (the old file, if any, "
+                       "is unchanged)", path, strerror(errno));
+        file_atomic_abort(&a);
+        return st;
     }
-    if (fclose(w.f))
-        goto io_error;
-    if (rename(tmp, path)) {
-        ReelStatus s = reel_fail(err, REEL_EIO, "%s: cannot rename the new model into place: %s",
-                                 path, strerror(errno));
-        unlink(tmp);
-        free(tmp);
-        return s;
-    }
+    if ((st = file_atomic_commit(&a, err)))
+        return st;
     m->checksum = w.hash;
-    sync_dir(path);
-    free(tmp);
     return REEL_OK;
-io_error: {
-    ReelStatus s = reel_fail(err, REEL_EIO, "%s: writing the model failed: %s (the old file, if "
-                                            "any, is unchanged)", path, strerror(errno));
-    unlink(tmp);
-    free(tmp);
-    return s;
-}
 }
 
 /* ---- reading -------------------------------------------------------------- */

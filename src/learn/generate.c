@@ -1324,20 +1324,10 @@ ReelStatus gen_notes_text(const Tune *t, char **out, ReelError *err)
 /* ------------------------------------------------------------------------ */
 /* Bars and excerpts                                                         */
 
-/* The bar line after the one at s (bars restart at a time-signature change). */
-static int32_t next_bar(const Tune *t, int32_t s)
-{
-    int32_t e = s + tune_bar_steps_at(t, s);
-    for (int32_t i = 0; i < t->n_sigs; i++)
-        if (t->sigs[i].step > s && t->sigs[i].step < e)
-            e = t->sigs[i].step;
-    return e;
-}
-
 int32_t gen_bar_count(const Tune *t)
 {
     int32_t bars = 0;
-    for (int32_t s = 0; s < t->n_steps; s = next_bar(t, s))
+    for (int32_t s = 0; s < t->n_steps; s = tune_next_bar(t, s))
         bars++;
     return bars;
 }
@@ -1346,7 +1336,7 @@ int32_t gen_bar_step(const Tune *t, int32_t bar)
 {
     int32_t s = 0;
     for (int32_t i = 0; i < bar && s < ENC_MAX_STEPS; i++)
-        s = next_bar(t, s);
+        s = tune_next_bar(t, s);
     return s;
 }
 

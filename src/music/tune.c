@@ -1,4 +1,5 @@
 /* tune.c — see tune.h. */
+#include "grow.h"
 #include "tune.h"
 
 #include <ctype.h>
@@ -34,26 +35,6 @@ static char *dup_or_null(const char *s, bool *fail)
     if (!d)
         *fail = true;
     return d;
-}
-
-/* Grow *arr (of elem-size items, *cap allocated) to hold need items. */
-static bool grow(void **arr, int32_t *cap, int32_t need, size_t elem)
-{
-    int32_t c = *cap ? *cap : 16;
-    void *p;
-    if (need <= *cap)
-        return true;
-    while (c < need) {
-        if (c > INT32_MAX / 2)
-            return false;
-        c *= 2;
-    }
-    p = realloc(*arr, (size_t)c * elem);
-    if (!p)
-        return false;
-    *arr = p;
-    *cap = c;
-    return true;
 }
 
 ReelStatus tune_set_strings(Tune *t, const char *name, const char *source, const char *part,
@@ -243,6 +224,32 @@ bool tune_is_bar_start(const Tune *t, int32_t step)
     for (int32_t i = 0; i < t->n_sigs && t->sigs[i].step <= step; i++)
         s = t->sigs[i];
     return (step - s.step) % sig_bar_steps(s) == 0;
+}
+
+int32_t tune_next_bar(const Tune *t, int32_t s)
+{
+    int32_t e = s + tune_bar_steps_at(t, s);
+    for (int32_t i = 0; i < t->n_sigs; i++)
+        if (t->sigs[i].step > s && t->sigs[i].step < e)
+            e = t->sigs[i].step;
+    return e;
+}
+
+int32_t tune_bars(const Tune *t, int32_t *starts, int32_t max)
+{
+    int32_t count = 0, s = 0;
+    while (s < t->n_steps) {
+        int32_t e = tune_next_bar(t, s);
+        if (e > t->n_steps)
+            break;
+        if (starts && count < max)
+            starts[count] = s;
+        count++;
+        s = e;
+    }
+    if (starts && count < max)
+        starts[count] = s;
+    return count;
 }
 
 int32_t tune_tempo_at(const Tune *t, int32_t step)

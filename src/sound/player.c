@@ -18,6 +18,7 @@
  * back from frames to steps.  Offline, the same generator produces the
  * whole schedule at once.
  */
+#include "clock.h"
 #include "player.h"
 
 #include <errno.h>
@@ -117,13 +118,6 @@ struct Player {
     double speed;          /* output frames per wall second, measured */
     uint64_t sp_frames, sp_ns;
 };
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* ---- the tempo map ------------------------------------------------------ */
 

@@ -91,6 +91,14 @@ TimeSig tune_sig_at(const Tune *t, int32_t step);
 int32_t tune_bar_steps_at(const Tune *t, int32_t step);
 /* True when a bar line falls at the start of this step (step 0 included). */
 bool tune_is_bar_start(const Tune *t, int32_t step);
+/* The bar line after the bar that starts at step s: s plus the bar's length,
+ * or sooner where a time-signature change cuts the bar short. */
+int32_t tune_next_bar(const Tune *t, int32_t s);
+/* Complete bars of t (from step 0, each ending by n_steps); their start steps
+ * into starts (room for max; the bar after the last complete one starts at
+ * starts[count] when max > count).  starts may be NULL.  Returns the count
+ * of complete bars. */
+int32_t tune_bars(const Tune *t, int32_t *starts, int32_t max);
 /* Tempo in force at a step, in microseconds per quarter (500000 when none). */
 int32_t tune_tempo_at(const Tune *t, int32_t step);
 

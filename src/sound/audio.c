@@ -13,6 +13,8 @@
  * synth.threadsafe-api = 0: only the callback touches it), no allocation
  * (rings and heap are allocated at open), no I/O, no BLAS.
  */
+#include "files.h"
+#include "clock.h"
 #include "audio.h"
 
 #include <dlfcn.h>
@@ -43,13 +45,6 @@
 #define HIST_BIN_NS 2000         /* callback duration histogram: 2 us bins */
 #define HIST_BINS 2500           /* up to 5 ms; longer ones go in the last bin */
 #define REVERB_TAIL 0.25         /* seconds rendered after the last voice ends */
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* =====================================================================
  * The message log: lock-free, any thread (the callback included) writes.
@@ -1441,13 +1436,16 @@ ReelStatus audio_render_wav(AudioSynth *s, const AudioEvent *ev, size_t n,
                             const AudioRenderOpts *o, AudioRenderInfo *info, ReelError *err)
 {
     fluid_file_renderer_t *r;
-    char *tmp = NULL, msg[LOG_TEXT];
+    FileAtomic out;
+    const char *tmp;
+    char msg[LOG_TEXT];
     float scratch[2 * FLUID_BLOCK];
     uint64_t frame = 0, last = 0, tail_max, quiet = 0, reverb, cursor, t0 = now_ns();
-    size_t i = 0, len;
+    size_t i = 0;
     struct stat stt;
-    int fd, bytes;
+    int bytes;
     double tail;
+    ReelStatus st;
 
     if (info)
         memset(info, 0, sizeof *info);
@@ -1465,18 +1463,9 @@ ReelStatus audio_render_wav(AudioSynth *s, const AudioEvent *ev, size_t n,
     reverb = (uint64_t)(REVERB_TAIL * s->rate);
     bytes = o->float32 ? 4 : 2;
 
-    len = strlen(o->path) + 8;
-    if (!(tmp = malloc(len)))
-        return reel_fail(err, REEL_ENOMEM, "out of memory");
-    snprintf(tmp, len, "%s.XXXXXX", o->path);
-    if ((fd = mkstemp(tmp)) < 0) {
-        reel_fail(err, REEL_EIO, "%s: cannot create a file beside it: %s", o->path,
-                  strerror(errno));
-        free(tmp);
-        return REEL_EIO;
-    }
-    fchmod(fd, 0644);
-    close(fd);
+    if ((st = file_atomic_begin_named(&out, o->path, err)))
+        return st;
+    tmp = out.tmp;
 
     audio_log_capture();
     cursor = audio_log_end();
@@ -1488,8 +1477,7 @@ ReelStatus audio_render_wav(AudioSynth *s, const AudioEvent *ev, size_t n,
     if (!(r = new_fluid_file_renderer(s->synth))) {
         reel_fail(err, REEL_EIO, "%s: FluidSynth cannot write it (%s)", o->path,
                   log_last_since(cursor, msg, sizeof msg, "no reason given"));
-        unlink(tmp);
-        free(tmp);
+        file_atomic_abort(&out);
         return REEL_EIO;
     }
     for (;;) {
@@ -1511,8 +1499,7 @@ ReelStatus audio_render_wav(AudioSynth *s, const AudioEvent *ev, size_t n,
             delete_fluid_file_renderer(r);
             reel_fail(err, REEL_EIO, "%s: writing failed (%s)", o->path,
                       log_last_since(cursor, msg, sizeof msg, "disk full?"));
-            unlink(tmp);
-            free(tmp);
+            file_atomic_abort(&out);
             return REEL_EIO;
         }
         frame += FLUID_BLOCK;
@@ -1522,17 +1509,11 @@ ReelStatus audio_render_wav(AudioSynth *s, const AudioEvent *ev, size_t n,
     if (stat(tmp, &stt) != 0 || (uint64_t)stt.st_size < frame * 2 * (uint64_t)bytes) {
         reel_fail(err, REEL_EIO, "%s: writing failed (%s)", o->path,
                   log_last_since(cursor, msg, sizeof msg, "file short: disk full?"));
-        unlink(tmp);
-        free(tmp);
+        file_atomic_abort(&out);
         return REEL_EIO;
     }
-    if (rename(tmp, o->path) != 0) {
-        reel_fail(err, REEL_EIO, "%s: %s", o->path, strerror(errno));
-        unlink(tmp);
-        free(tmp);
-        return REEL_EIO;
-    }
-    free(tmp);
+    if ((st = file_atomic_commit(&out, err)))
+        return st;
     if (info) {
         info->frames = frame;
         info->seconds = (double)frame / s->rate;

@@ -5,6 +5,7 @@
  * order until vocab_finish sorts them, once.  This module does no I/O except
  * through the FILE or path the caller names, and never prints.
  */
+#include "files.h"
 #include "vocab.h"
 
 #include <errno.h>
@@ -457,54 +458,17 @@ fail:
 
 ReelStatus vocab_save(const Vocab *v, const char *path, ReelError *err)
 {
-    size_t len;
-    char *tmp;
-    int fd;
-    FILE *f;
+    FileAtomic a;
     ReelStatus st;
-
     if (!v || !path || !*path)
         return reel_fail(err, REEL_EARG, "vocab_save: no vocabulary or no path");
-    len = strlen(path);
-    tmp = malloc(len + 8);
-    if (!tmp)
-        return reel_fail(err, REEL_ENOMEM, "%s: out of memory", path);
-    memcpy(tmp, path, len);
-    memcpy(tmp + len, ".XXXXXX", 8);
-    fd = mkstemp(tmp);
-    if (fd < 0) {
-        st = reel_fail(err, REEL_EIO, "%s: cannot create a temporary file: %s", path,
-                       strerror(errno));
-        free(tmp);
+    if ((st = file_atomic_begin(&a, path, err)))
+        return st;
+    if ((st = vocab_write(v, a.f, err))) {
+        file_atomic_abort(&a);
         return st;
     }
-    (void)fchmod(fd, 0644); /* best effort: mkstemp made it 0600 */
-    f = fdopen(fd, "w");
-    if (!f) {
-        st = reel_fail(err, REEL_EIO, "%s: %s", path, strerror(errno));
-        close(fd);
-        goto fail;
-    }
-    st = vocab_write(v, f, err);
-    if (st == REEL_OK && (fflush(f) != 0 || fsync(fileno(f)) != 0))
-        st = REEL_EIO;
-    if (fclose(f) != 0 && st == REEL_OK)
-        st = REEL_EIO;
-    if (st != REEL_OK) {
-        reel_fail(err, st, "%s: writing failed: %s", path, strerror(errno));
-        goto fail;
-    }
-    if (rename(tmp, path) != 0) {
-        st = reel_fail(err, REEL_EIO, "%s: cannot rename %s into place: %s", path, tmp,
-                       strerror(errno));
-        goto fail;
-    }
-    free(tmp);
-    return REEL_OK;
-fail:
-    unlink(tmp);
-    free(tmp);
-    return st;
+    return file_atomic_commit(&a, err);
 }
 
 ReelStatus vocab_load(Vocab **out, const char *path, ReelError *err)

@@ -13,6 +13,7 @@
  *
  * Nothing here prints or exits; every failure is a ReelError.
  */
+#include "clock.h"
 #include "abc.h"
 
 #include <ctype.h>
@@ -492,13 +493,6 @@ static void remove_tree(const char *dir)
 /* Running abc2midi                                                          */
 /* ------------------------------------------------------------------------ */
 
-static long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* How one run ended. */
 typedef struct {
     char *output;     /* owned: stdout and stderr together, NUL-terminated */
@@ -564,10 +558,10 @@ static ReelStatus run_abc2midi(const char *dir, AbcRun *run, ReelError *err)
     fcntl(rfd, F_SETFL, fcntl(rfd, F_GETFL) | O_NONBLOCK);
 
     AbcBuf out = { 0 };
-    long deadline = now_ms() + ABC_TIMEOUT_MS;
+    long deadline = (long)(now_ns() / 1000000) + ABC_TIMEOUT_MS;
     int open_pipe = 1, status = 0, reaped = 0;
     while (!reaped) {
-        long left = deadline - now_ms();
+        long left = deadline - (long)(now_ns() / 1000000);
         if (left <= 0) {
             /* Not reaped yet, so pid still names the child and its group. */
             kill(-pid, SIGKILL);

@@ -1,4 +1,5 @@
 /* train.c — see train.h. */
+#include "clock.h"
 #include "train.h"
 
 #include <errno.h>
@@ -7,13 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static double now_sec(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 /* Buffers for one batch, time-major. */
 typedef struct {

@@ -1,5 +1,6 @@
 /* abcout.c — see abcout.h.  Sections: text buffer; key estimate and
  * spelling; the body (bars, pieces, accidentals); files. */
+#include "files.h"
 #include "abcout.h"
 
 #include <errno.h>
@@ -496,57 +497,13 @@ ReelStatus abcout_text(const Tune *t, const AbcOutOpts *o, char **out, ReelError
 
 ReelStatus abcout_write(const char *path, const Tune *t, const AbcOutOpts *o, ReelError *err)
 {
-    char *text = NULL, *tmp;
-    size_t len, n;
+    char *text = NULL;
     ReelStatus st;
-    int fd;
-    FILE *f;
     if (!path || !*path)
         return reel_fail(err, REEL_EARG, "abcout_write: no path");
     if ((st = abcout_text(t, o, &text, err)))
         return st;
-    len = strlen(path);
-    if (!(tmp = malloc(len + 8))) {
-        free(text);
-        return reel_fail(err, REEL_ENOMEM, "%s: out of memory", path);
-    }
-    memcpy(tmp, path, len);
-    memcpy(tmp + len, ".XXXXXX", 8);
-    fd = mkstemp(tmp);
-    if (fd < 0) {
-        st = reel_fail(err, REEL_EIO, "%s: cannot create a file there: %s", path,
-                       strerror(errno));
-        free(tmp);
-        free(text);
-        return st;
-    }
-    (void)fchmod(fd, 0644); /* mkstemp made it 0600 */
-    if (!(f = fdopen(fd, "w"))) {
-        st = reel_fail(err, REEL_EIO, "%s: %s", path, strerror(errno));
-        close(fd);
-        goto fail;
-    }
-    n = strlen(text);
-    if (fwrite(text, 1, n, f) != n || fflush(f) != 0 || fsync(fileno(f)) != 0) {
-        st = reel_fail(err, REEL_EIO, "%s: writing failed: %s", path, strerror(errno));
-        fclose(f);
-        goto fail;
-    }
-    if (fclose(f) != 0) {
-        st = reel_fail(err, REEL_EIO, "%s: writing failed: %s", path, strerror(errno));
-        goto fail;
-    }
-    if (rename(tmp, path) != 0) {
-        st = reel_fail(err, REEL_EIO, "%s: cannot rename %s into place: %s", path, tmp,
-                       strerror(errno));
-        goto fail;
-    }
-    free(tmp);
-    free(text);
-    return REEL_OK;
-fail:
-    unlink(tmp);
-    free(tmp);
+    st = file_write_atomic(path, text, strlen(text), err);
     free(text);
     return st;
 }
