@@ -27,7 +27,7 @@ TOOLS     := abc2midi midicsv
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # MPI is optional: with ompi-c (libopenmpi-dev, which make deps installs)
-# src/dist.c is built with it and `mpirun -np N reel train` trains on N
+# src/learn/dist.c is built with it and `mpirun -np N reel train` trains on N
 # ranks; without it, or with MPI=no (use a fresh BUILD=), reel is one
 # process.  `reel --version` says which.
 MPI       ?= auto
