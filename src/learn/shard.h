@@ -1,4 +1,4 @@
-/* train_dist.h — what `reel train` does differently on several ranks
+/* shard.h — what a training job (job.h) does differently on several ranks
  * (mpirun -np N reel train ...): each rank reads its share of the corpus,
  * and the ranks tell each other enough to agree on the tunes of the whole
  * job, in the order one process would load them, the validation split, the
@@ -7,8 +7,8 @@
  * Every function is a collective: every rank calls it, in the same order.
  * They print nothing; errors come back in err.
  */
-#ifndef REEL_CLI_TRAIN_DIST_H
-#define REEL_CLI_TRAIN_DIST_H
+#ifndef REEL_SHARD_H
+#define REEL_SHARD_H
 
 #include <stdint.h>
 

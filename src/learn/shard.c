@@ -1,5 +1,5 @@
-/* train_dist.c — see train_dist.h. */
-#include "train_dist.h"
+/* shard.c — see shard.h. */
+#include "shard.h"
 
 #include <stdio.h>
 #include <stdlib.h>
