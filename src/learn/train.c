@@ -1,5 +1,6 @@
 /* train.c — see train.h. */
 #include "clock.h"
+#include "shard.h"
 #include "train.h"
 
 #include <errno.h>
@@ -201,27 +202,17 @@ static bool shard_on(const TrainRun *run)
     return run->shard && dist_size(run->shard->dist) > 1;
 }
 
-/* Every rank says whether it failed (mine); REEL_OK when none did.  A rank
- * that failed keeps its message; the others get one naming it. */
+/* Every rank says whether it failed (mine); REEL_OK when none did (shard.h,
+ * shard_check).  *agreed: the failure is known to every rank. */
 static ReelStatus shard_agree(const TrainRun *run, ReelStatus mine, bool *agreed, ReelError *err)
 {
-    TrainShard *sh = run->shard;
-    double f[2] = {mine ? 1.0 : 0.0, mine ? (double)dist_rank(sh->dist) : 0.0};
-    ReelError e;
-    if (dist_sum_f64(sh->dist, f, 2, &e)) {
-        if (!mine && err)
-            *err = e;
-        return mine ? mine : e.status;
+    int who;
+    ReelStatus s = shard_check(run->shard->dist, mine, &who, err);
+    if (s && who != SHARD_UNKNOWN) {
+        *agreed = true;
+        run->shard->own = mine != REEL_OK;
     }
-    if (f[0] == 0)
-        return REEL_OK;
-    *agreed = true;
-    sh->own = mine != REEL_OK;
-    if (mine)
-        return mine;
-    if (f[0] == 1)
-        return reel_fail(err, REEL_EIO, "rank %d failed (its message says why)", (int)f[1]);
-    return reel_fail(err, REEL_EIO, "%d ranks failed (their messages say why)", (int)f[0]);
+    return s;
 }
 
 static uint64_t fnv_floats(const float *x, size_t n)
