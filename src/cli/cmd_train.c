@@ -1,5 +1,7 @@
 /* cmd_train.c — `reel train DATA... -o MODEL`: the headless twin of the
- * studio's training view.  Under a launcher (`mpirun -np N reel train ...`)
+ * studio's training view.  It parses the options into a training job
+ * (learn/job.h, which does the work), prints the messages and the progress,
+ * and handles the signals.  Under a launcher (`mpirun -np N reel train ...`)
  * it trains data-parallel on N ranks (train.h, TrainShard; job.h):
  * rank 0 prints, writes the log and the checkpoints; the other ranks' stdout
  * and stderr go to /dev/null, except for the errors that are their own. */
@@ -15,8 +17,6 @@
 
 #include "blas.h"
 #include "cli.h"
-#include "corpus.h"
-#include "data.h"
 #include "dist.h"
 #include "model.h"
 #include "job.h"
