@@ -11,7 +11,9 @@
  * column (each batch's loss, accuracies, gradient norm, positions; the
  * validation loss and positions, which depend on which tunes were held
  * out), and the saved weights bit for bit.  That the comparison can fail:
- * `reel train` with another --seed must give another log.
+ * `reel train` with another --seed must give another log.  Both sides run
+ * natively (not under valgrind, whose floats round differently from the
+ * child's); make valgrind leaves test_ui_* out.
  */
 #include <math.h>
 #include <stdio.h>
