@@ -151,15 +151,60 @@ static bool cli_info(const char *progress, long *tr, long *va)
     return found;
 }
 
-static void compare(const Setup *s, const char *dir)
+/* Every line of the two logs but the time; returns the lines compared. */
+static int compare_logs(const char *name, const char *studio_log, const char *cli_log,
+                        char studio_csv[][512])
 {
-    static char studio_csv[2048][512], cli_csv[2048][512], other_csv[2048][512];
-    char cli_out[700], cli_log[700], studio_log[700], prog[700], errf[700], other[700];
-    Trainer t;
+    static char cli_csv[2048][512];
+    int ns = csv_lines(studio_log, studio_csv, 2048), nc = csv_lines(cli_log, cli_csv, 2048);
+    int trains = 0, vals = 0;
+    CHECK(ns == nc && ns > 4, "%s: %d lines in the studio's log, %d in reel train's", name, ns,
+          nc);
+    for (int i = 0; i < ns && i < nc; i++) {
+        CHECK(!strcmp(studio_csv[i], cli_csv[i]), "%s: log line %d: studio '%s', reel train '%s'",
+              name, i + 1, studio_csv[i], cli_csv[i]);
+        trains += !strncmp(studio_csv[i], "train,", 6);
+        vals += !strncmp(studio_csv[i], "val,", 4);
+    }
+    CHECK(trains >= 3 && vals >= 1, "%s: %d batches and %d validations compared", name, trains,
+          vals);
+    fprintf(stderr, "%s: %d batches and %d validations the same in both logs\n", name, trains,
+            vals);
+    return ns;
+}
+
+/* The two model files: the same split and the same weights. */
+static void compare_models(const char *name, const char *studio_out, const char *cli_out)
+{
     Model ms, mc;
     ReelError err;
+    model_init(&ms);
+    model_init(&mc);
+    REQUIRE(model_load(&ms, studio_out, 0, 0, &err) == REEL_OK, "%s", err.msg);
+    REQUIRE(model_load(&mc, cli_out, 0, 0, &err) == REEL_OK, "%s", err.msg);
+    CHECK(ms.train.tunes_train == mc.train.tunes_train && ms.train.tunes_val == mc.train.tunes_val
+          && ms.train.steps_train == mc.train.steps_train,
+          "%s: models: studio %ld/%ld tunes %ld positions, reel train %ld/%ld %ld", name,
+          ms.train.tunes_train, ms.train.tunes_val, ms.train.steps_train, mc.train.tunes_train,
+          mc.train.tunes_val, mc.train.steps_train);
+    CHECK(ms.progress.epoch == mc.progress.epoch && ms.progress.batches == mc.progress.batches,
+          "%s: studio at epoch %d batch %lld, reel train at %d %lld", name, ms.progress.epoch,
+          (long long)ms.progress.batches, mc.progress.epoch, (long long)mc.progress.batches);
+    CHECK(net_n_params(ms.nn) == net_n_params(mc.nn) &&
+          !memcmp(net_params(ms.nn), net_params(mc.nn), net_n_params(ms.nn) * sizeof(float)),
+          "%s: the studio's weights and reel train's differ", name);
+    model_free(&ms);
+    model_free(&mc);
+}
+
+static void compare(const Setup *s, const char *dir)
+{
+    static char studio_csv[2048][512], other_csv[2048][512];
+    char cli_out[700], cli_log[700], studio_log[700], prog[700], errf[700], other[700];
+    Setup more = *s;
+    Trainer t;
     long tr = -1, va = -1;
-    int ns, nc, no, trains = 0, vals = 0, differ = 0;
+    int ns, no, differ = 0;
 
     snprintf(cli_out, sizeof cli_out, "%s/cli-%s.reel", dir, s->name);
     snprintf(cli_log, sizeof cli_log, "%s/cli-%s.csv", dir, s->name);
@@ -175,37 +220,22 @@ static void compare(const Setup *s, const char *dir)
     CHECK(tr == t.tunes_train && va == t.tunes_val && va > 0,
           "%s: held out: studio %ld of %ld tunes, reel train %ld of %ld", s->name, t.tunes_val,
           t.tunes_train + t.tunes_val, va, tr + va);
+    fprintf(stderr, "%s: %ld of %ld tunes held out alike\n", s->name, va, tr + va);
+    ns = compare_logs(s->name, studio_log, cli_log, studio_csv);
+    compare_models(s->name, s->c.out, cli_out);
+    trainer_free(&t);
 
-    ns = csv_lines(studio_log, studio_csv, 2048);
-    nc = csv_lines(cli_log, cli_csv, 2048);
-    CHECK(ns == nc && ns > 4, "%s: %d lines in the studio's log, %d in reel train's", s->name, ns,
-          nc);
-    for (int i = 0; i < ns && i < nc; i++) {
-        CHECK(!strcmp(studio_csv[i], cli_csv[i]), "%s: log line %d: studio '%s', reel train '%s'",
-              s->name, i + 1, studio_csv[i], cli_csv[i]);
-        trains += !strncmp(studio_csv[i], "train,", 6);
-        vals += !strncmp(studio_csv[i], "val,", 4);
-    }
-    CHECK(trains >= 3 && vals >= 1, "%s: %d batches and %d validations compared", s->name, trains,
-          vals);
-    fprintf(stderr, "%s: %ld of %ld tunes held out alike; %d batches and %d validations the "
-                    "same in both logs\n", s->name, va, tr + va, trains, vals);
-
-    /* The same weights at the end. */
-    model_init(&ms);
-    model_init(&mc);
-    REQUIRE(model_load(&ms, s->c.out, 0, 0, &err) == REEL_OK, "%s", err.msg);
-    REQUIRE(model_load(&mc, cli_out, 0, 0, &err) == REEL_OK, "%s", err.msg);
-    CHECK(ms.train.tunes_train == mc.train.tunes_train && ms.train.tunes_val == mc.train.tunes_val
-          && ms.train.steps_train == mc.train.steps_train,
-          "%s: models: studio %ld/%ld tunes %ld positions, reel train %ld/%ld %ld", s->name,
-          ms.train.tunes_train, ms.train.tunes_val, ms.train.steps_train, mc.train.tunes_train,
-          mc.train.tunes_val, mc.train.steps_train);
-    CHECK(net_n_params(ms.nn) == net_n_params(mc.nn) &&
-          !memcmp(net_params(ms.nn), net_params(mc.nn), net_n_params(ms.nn) * sizeof(float)),
-          "%s: the studio's weights and reel train's differ", s->name);
-    model_free(&ms);
-    model_free(&mc);
+    /* Resumed for a second epoch, each where it stopped: the same again. */
+    more.c.resume = true;
+    more.c.epochs = 2;
+    run_studio(&more, &t);
+    REQUIRE(run_cli(s, cli_out, prog, "--resume --epochs 2", errf) == 0,
+            "%s: reel train --resume failed (see %s)", s->name, errf);
+    CHECK(t.resumed_epoch == 1, "%s: the studio resumed at epoch %d", s->name, t.resumed_epoch);
+    CHECK(compare_logs(s->name, studio_log, cli_log, studio_csv) > ns,
+          "%s: the resumed runs wrote nothing", s->name);
+    compare_models(s->name, s->c.out, cli_out);
+    trainer_free(&t);
 
     /* Another seed: another split and other batches, and the test sees it. */
     REQUIRE(run_cli(s, other, prog, "--seed 99", errf) == 0, "%s: reel train --seed 99 failed",
@@ -216,7 +246,33 @@ static void compare(const Setup *s, const char *dir)
         differ += strcmp(other_csv[i], studio_csv[i]) != 0;
     CHECK(no != ns || differ > 0, "%s: --seed 99 gave the same log: the comparison sees nothing",
           s->name);
+}
+
+/* A failure each front end words its own way: the studio's message and
+ * reel train's. */
+static void check_failure(const Setup *s, const char *extra, const char *studio_says,
+                          const char *cli_says, const char *dir)
+{
+    char prog[700], errf[700], line[1024];
+    Trainer t;
+    FILE *f;
+    bool found = false;
+    trainer_init(&t);
+    REQUIRE(trainer_start(&t, &s->c, -1, NULL) == REEL_OK, "%s: trainer_start", s->name);
+    trainer_join(&t);
+    CHECK(trainer_phase(&t) == TR_FAILED && strstr(t.msg, studio_says),
+          "%s: the studio says '%s' (phase %d), not '%s'", s->name, t.msg, (int)trainer_phase(&t),
+          studio_says);
     trainer_free(&t);
+    snprintf(prog, sizeof prog, "%s/fail.progress", dir);
+    snprintf(errf, sizeof errf, "%s/fail.err", dir);
+    CHECK(run_cli(s, s->c.out, prog, extra, errf) != 0, "%s: reel train succeeded", s->name);
+    if ((f = fopen(errf, "r"))) {
+        while (!found && fgets(line, sizeof line, f))
+            found = strstr(line, cli_says) != NULL;
+        fclose(f);
+    }
+    CHECK(found, "%s: reel train does not say '%s' (see %s)", s->name, cli_says, errf);
 }
 
 int main(void)
@@ -247,5 +303,22 @@ int main(void)
         snprintf(s[i].c.out, sizeof s[i].c.out, "%s/studio-%s.reel", dir, s[i].name);
         compare(&s[i], dir);
     }
+
+    /* A finished model (two epochs of two) cannot be resumed. */
+    s[0].c.resume = true;
+    s[0].c.epochs = 2;
+    s[0].name = "finished";
+    check_failure(&s[0], "--resume --epochs 2", "has finished its 2 epochs: raise the epochs",
+                  "has finished its 2 epochs; give --epochs N", dir);
+    /* One tune is too few to hold half of them out. */
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s/one' && cp '%s/%s.mid' '%s/one/'", dir, src, tunes[0],
+             dir);
+    REQUIRE(system(cmd) == 0, "%s", cmd);
+    snprintf(s[1].c.corpus, sizeof s[1].c.corpus, "%s/one", dir);
+    snprintf(s[1].c.out, sizeof s[1].c.out, "%s/one.reel", dir);
+    s[1].c.val_split = 0.5f;
+    s[1].name = "one tune";
+    check_failure(&s[1], "--val-split 0.5", "1 tune(s) in", "1 tune(s) is too few to hold 50%",
+                  dir);
     TEST_END();
 }
