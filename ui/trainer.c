@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "dist.h"
+#include "job.h"
 #include "vocab.h"
 
 extern char **environ;
@@ -374,21 +375,144 @@ static void mpi_log_reason(const char *path, char *msg, size_t size)
     fclose(f);
 }
 
+/* Start mpirun (a.v) in its own process group: stdin and stdout
+ * /dev/null, stderr the job's log.  The pid, or 0 with msg filled. */
+static pid_t mpi_spawn(const Trainer *t, char **argv, char *msg, size_t msg_size)
+{
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t at;
+    sigset_t none, dflt;
+    pid_t pid = 0;
+    int rc;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 2, t->log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawnattr_init(&at);
+    sigemptyset(&none);
+    sigemptyset(&dflt);
+    sigaddset(&dflt, SIGINT);
+    sigaddset(&dflt, SIGTERM);
+    sigaddset(&dflt, SIGHUP);
+    sigaddset(&dflt, SIGPIPE);
+    sigaddset(&dflt, SIGCHLD);
+    posix_spawnattr_setsigmask(&at, &none);
+    posix_spawnattr_setsigdefault(&at, &dflt);
+    /* Its own process group: the terminal's signals are the studio's. */
+    posix_spawnattr_setpgroup(&at, 0);
+    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+                                      POSIX_SPAWN_SETSIGDEF);
+    rc = posix_spawnp(&pid, "mpirun", &fa, &at, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&at);
+    if (rc != 0) {
+        snprintf(msg, msg_size, "cannot start mpirun: %s%s", strerror(rc),
+                 rc == ENOENT ? " (make deps installs openmpi-bin)" : "");
+        return 0;
+    }
+    return pid;
+}
+
+/* Turn the complete lines in buf[0..*have) into events; keeps the rest.
+ * *last: the kind of the last event (or -2 for an error line). */
+static void mpi_lines(Trainer *t, char *buf, size_t *have, size_t cap, int *last, char *msg,
+                      size_t msg_size)
+{
+    char *p, *nl;
+    TrainEvent ev;
+    for (p = buf; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+        int k;
+        *nl = '\0';
+        k = mpi_parse(t, p, &ev, msg, msg_size);
+        if (k >= 0)
+            on_train_event(t, &ev);
+        if (k >= 0 || k == -2)
+            *last = k;
+    }
+    *have -= (size_t)(p - buf);
+    memmove(buf, p, *have);
+    if (*have == cap - 1)
+        *have = 0; /* a line longer than the buffer: not ours */
+}
+
+/* Follow the progress file fd until mpirun (pid) has ended and the file
+ * is read; *status: its wait status.  Returns the kind of the last event
+ * (-2: an error line, msg filled; -3: none). */
+static int mpi_follow(Trainer *t, pid_t pid, int fd, int *status, char *msg, size_t msg_size)
+{
+    char buf[8192];
+    size_t have = 0;
+    int last = -3;
+    bool ended = false, forced = false;
+    double stop_at = 0;
+    for (;;) {
+        ssize_t n = read(fd, buf + have, sizeof buf - 1 - have);
+        if (n > 0) {
+            have += (size_t)n;
+            buf[have] = '\0';
+            mpi_lines(t, buf, &have, sizeof buf, &last, msg, msg_size);
+            continue;
+        }
+        if (ended)
+            break;
+        {
+            pid_t w = waitpid(pid, status, WNOHANG);
+            if (w == pid || (w < 0 && errno != EINTR)) {
+                ended = true; /* one more read for the last lines */
+                continue;
+            }
+        }
+        /* A stop the job does not answer: mpirun's own ending (SIGTERM to
+         * the ranks, SIGKILL a second later), then its process group. */
+        if (atomic_load(&t->stop)) {
+            double now = now_sec();
+            if (stop_at == 0)
+                stop_at = now;
+            if (now - stop_at > MPI_STOP_WAIT && !forced) {
+                kill(pid, SIGINT);
+                forced = true;
+            } else if (now - stop_at > MPI_STOP_WAIT + 10) {
+                kill(-pid, SIGKILL);
+            }
+        }
+        {
+            struct timespec ts = {0, 50 * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+    }
+    return last;
+}
+
+/* The phase an MPI job ended in: its last event, else why it failed. */
+static void mpi_end(Trainer *t, int last, int status, char *msg, size_t msg_size)
+{
+    const TrainerConfig *c = &t->cfg;
+    char full[700];
+    if (last == TRAIN_EV_DONE || last == TRAIN_EV_STOPPED) {
+        snprintf(msg, msg_size, "%s %.400s (%d ranks)",
+                 last == TRAIN_EV_STOPPED ? "stopped; checkpoint in" : "done; model saved to",
+                 c->out, c->ranks);
+        set_phase(t, last == TRAIN_EV_STOPPED ? TR_STOPPED : TR_DONE, msg);
+        return;
+    }
+    if (last != -2) {
+        snprintf(msg, msg_size, "the MPI job ended (%s %d)",
+                 WIFSIGNALED(status) ? "signal" : "exit status",
+                 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+        mpi_log_reason(t->log_path, msg, msg_size);
+    }
+    snprintf(full, sizeof full, "%.500s (log: %.150s)", msg, t->log_path);
+    set_phase(t, TR_FAILED, full);
+}
+
 /* Run the job and turn its progress into events; sets the final phase. */
 static void mpi_run(Trainer *t, const Model *resumed)
 {
     const TrainerConfig *c = &t->cfg;
     Argv a = {NULL, 0, 0, false};
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t at;
-    sigset_t none, dflt;
-    int fd = -1, rc, status = 0, last = -3;
-    pid_t pid = 0;
-    bool ended = false, forced = false;
-    double stop_at = 0;
-    char buf[8192], prog_path[4300], msg[700] = "";
-    size_t have = 0;
-    TrainEvent ev;
+    int fd = -1, status = 0, last;
+    pid_t pid;
+    char prog_path[4300], msg[700] = "";
 
     if (!dist_built_with_mpi()) {
         set_phase(t, TR_FAILED, "this reel was built without MPI: one process only (set the "
@@ -414,10 +538,7 @@ static void mpi_run(Trainer *t, const Model *resumed)
     /* The progress lines go to a file beside the log, not through mpirun's
      * stdout: mpirun stops forwarding when told to end the job, and rank 0
      * would block on a full pipe before its checkpoint. */
-    snprintf(prog_path, sizeof prog_path, "%.4200s", t->log_path);
-    if (strlen(prog_path) > 8)
-        prog_path[strlen(prog_path) - 8] = '\0'; /* ".mpi.log" */
-    strncat(prog_path, ".progress", sizeof prog_path - strlen(prog_path) - 1);
+    job_path_beside(c->out, ".progress", prog_path, sizeof prog_path);
     mpi_args(&a, c, resumed, prog_path);
     fd = open(prog_path, O_RDONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (a.oom || fd < 0) {
@@ -426,30 +547,7 @@ static void mpi_run(Trainer *t, const Model *resumed)
         set_phase(t, TR_FAILED, msg);
         goto done;
     }
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 2, t->log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawnattr_init(&at);
-    sigemptyset(&none);
-    sigemptyset(&dflt);
-    sigaddset(&dflt, SIGINT);
-    sigaddset(&dflt, SIGTERM);
-    sigaddset(&dflt, SIGHUP);
-    sigaddset(&dflt, SIGPIPE);
-    sigaddset(&dflt, SIGCHLD);
-    posix_spawnattr_setsigmask(&at, &none);
-    posix_spawnattr_setsigdefault(&at, &dflt);
-    /* Its own process group: the terminal's signals are the studio's. */
-    posix_spawnattr_setpgroup(&at, 0);
-    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                      POSIX_SPAWN_SETSIGDEF);
-    rc = posix_spawnp(&pid, "mpirun", &fa, &at, a.v, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&at);
-    if (rc != 0) {
-        snprintf(msg, sizeof msg, "cannot start mpirun: %s%s", strerror(rc),
-                 rc == ENOENT ? " (make deps installs openmpi-bin)" : "");
+    if (!(pid = mpi_spawn(t, a.v, msg, sizeof msg))) {
         set_phase(t, TR_FAILED, msg);
         goto done;
     }
@@ -459,286 +557,166 @@ static void mpi_run(Trainer *t, const Model *resumed)
     pthread_mutex_unlock(&t->mu);
     if (atomic_load(&t->stop))
         kill(pid, SIGUSR1); /* stopped before it started */
-    /* Follow the file until mpirun has ended and the file is read. */
-    for (;;) {
-        ssize_t n = read(fd, buf + have, sizeof buf - 1 - have);
-        char *p, *nl;
-        if (n > 0) {
-            have += (size_t)n;
-            buf[have] = '\0';
-            for (p = buf; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
-                int k;
-                *nl = '\0';
-                k = mpi_parse(t, p, &ev, msg, sizeof msg);
-                if (k >= 0)
-                    on_train_event(t, &ev);
-                if (k >= 0 || k == -2)
-                    last = k;
-            }
-            have -= (size_t)(p - buf);
-            memmove(buf, p, have);
-            if (have == sizeof buf - 1)
-                have = 0; /* a line longer than the buffer: not ours */
-            continue;
-        }
-        if (ended)
-            break;
-        {
-            pid_t w = waitpid(pid, &status, WNOHANG);
-            if (w == pid || (w < 0 && errno != EINTR)) {
-                ended = true; /* one more read for the last lines */
-                continue;
-            }
-        }
-        /* A stop the job does not answer: mpirun's own ending (SIGTERM to
-         * the ranks, SIGKILL a second later), then its process group. */
-        if (atomic_load(&t->stop)) {
-            double now = now_sec();
-            if (stop_at == 0)
-                stop_at = now;
-            if (now - stop_at > MPI_STOP_WAIT && !forced) {
-                kill(pid, SIGINT);
-                forced = true;
-            } else if (now - stop_at > MPI_STOP_WAIT + 10) {
-                kill(-pid, SIGKILL);
-            }
-        }
-        {
-            struct timespec ts = {0, 50 * 1000000L};
-            nanosleep(&ts, NULL);
-        }
-    }
+    last = mpi_follow(t, pid, fd, &status, msg, sizeof msg);
     pthread_mutex_lock(&t->mu);
     t->child = 0;
     pthread_mutex_unlock(&t->mu);
-    if (last == TRAIN_EV_DONE || last == TRAIN_EV_STOPPED) {
-        snprintf(msg, sizeof msg, "%s %.400s (%d ranks)",
-                 last == TRAIN_EV_STOPPED ? "stopped; checkpoint in" : "done; model saved to",
-                 c->out, c->ranks);
-        set_phase(t, last == TRAIN_EV_STOPPED ? TR_STOPPED : TR_DONE, msg);
-    } else {
-        if (last != -2) {
-            snprintf(msg, sizeof msg, "the MPI job ended (%s %d)",
-                     WIFSIGNALED(status) ? "signal" : "exit status",
-                     WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
-            mpi_log_reason(t->log_path, msg, sizeof msg);
-        }
-        {
-            char full[700];
-            snprintf(full, sizeof full, "%.500s (log: %.150s)", msg, t->log_path);
-            set_phase(t, TR_FAILED, full);
-        }
-    }
+    mpi_end(t, last, status, msg, sizeof msg);
 done:
     if (fd >= 0)
         close(fd);
     arg_free(&a);
 }
 
-static void *trainer_main(void *arg)
+/* ---- one process: the training job (job.h) on this thread ----------------- */
+
+/* What the studio's training settings mean to a training job. */
+static void trainer_job_config(Trainer *t, const char *const *paths, const char *log_path,
+                               JobConfig *j)
 {
-    Trainer *t = arg;
-    TrainerConfig *c = &t->cfg;
-    Corpus corpus;
-    CorpusOpts copts;
-    Dataset dtrain, dval;
-    TrainRun run;
-    ReelError err;
-    char log_path[4200], msg[700];
-    const char *paths[1];
-    int32_t *idx = NULL, n_val, n_train;
-    long notes = 0;
-    bool resume = false;
-
-    corpus_init(&corpus);
-    memset(&dtrain, 0, sizeof dtrain);
-    memset(&dval, 0, sizeof dval);
-    memset(&copts, 0, sizeof copts);
-    copts.progress = on_corpus_progress;
-    copts.progress_user = t;
-
-    if (c->resume && file_exists(c->out)) {
-        Model m;
-        model_init(&m);
-        if (model_load(&m, c->out, 0, 0, &err)) {
-            snprintf(msg, sizeof msg, "cannot resume: %.500s", err.msg);
-            model_free(&m);
-            set_phase(t, TR_FAILED, msg);
-            return NULL;
-        }
-        if (!m.optim.state) {
-            snprintf(msg, sizeof msg, "%.300s holds no optimizer state (saved for sharing): give "
-                                      "another model file to start a new run", c->out);
-            model_free(&m);
-            set_phase(t, TR_FAILED, msg);
-            return NULL;
-        }
-        if (c->epochs > m.train.epochs)
-            m.train.epochs = c->epochs;
-        if (m.progress.epoch >= m.train.epochs) {
-            snprintf(msg, sizeof msg, "%.300s has finished its %d epochs: raise the epochs to go "
-                                      "on", c->out, m.train.epochs);
-            model_free(&m);
-            set_phase(t, TR_FAILED, msg);
-            return NULL;
-        }
-        model_free(&t->m);
-        t->m = m;
-        resume = true;
-    }
-    if (c->ranks > 1) {
-        /* Several ranks: an MPI job in a child process (trainer.h). */
-        pthread_mutex_lock(&t->mu);
-        t->resumed_epoch = resume ? t->m.progress.epoch : -1;
-        pthread_mutex_unlock(&t->mu);
-        mpi_run(t, resume ? &t->m : NULL);
-        goto out;
-    }
-
-    paths[0] = c->corpus;
-    if (corpus_load(&corpus, paths, 1, &copts, &err)) {
-        set_phase(t, TR_FAILED, err.msg);
-        goto out;
-    }
-    if (c->max_tunes > 0 && corpus.n_tunes > c->max_tunes) {
-        for (int32_t i = (int32_t)c->max_tunes; i < corpus.n_tunes; i++)
-            tune_free(&corpus.tunes[i]);
-        corpus.n_tunes = (int32_t)c->max_tunes;
-    }
-    for (int32_t i = 0; i < corpus.n_tunes; i++)
-        notes += corpus.tunes[i].n_notes;
-    if (!(idx = malloc((size_t)(corpus.n_tunes + 1) * sizeof *idx))) {
-        set_phase(t, TR_FAILED, "out of memory");
-        goto out;
-    }
-    for (int32_t i = 0; i < corpus.n_tunes; i++)
-        idx[i] = i;
-    {
-        TrainSettings *ts = resume ? &t->m.train : NULL;
-        uint64_t seed = ts ? ts->seed : c->seed;
-        float split = ts ? ts->val_split : c->val_split;
-        Rng r;
-        rng_seed(&r, seed ^ 0x5EED5EED5EED5EEDull);
-        rng_shuffle_i32(&r, idx, corpus.n_tunes);
-        n_val = (int32_t)floor(split * corpus.n_tunes + 0.5);
-        if (split > 0 && n_val == 0 && corpus.n_tunes >= 2)
-            n_val = 1;
-    }
-    n_train = corpus.n_tunes - n_val;
-    if (n_train < 1) {
-        snprintf(msg, sizeof msg, "%d tune(s) in %.300s: too few to train and validate on",
-                 corpus.n_tunes, c->corpus);
-        set_phase(t, TR_FAILED, msg);
-        goto out;
-    }
-    if (!resume) {
-        Model *m = &t->m;
-        NetConfig nc;
-        EncOpts enc = {.kind = c->enc, .durations = c->durations, .lookback = c->lookback,
+    const TrainerConfig *c = &t->cfg;
+    memset(j, 0, sizeof *j);
+    j->paths = paths;
+    j->n_paths = 1;
+    j->corpus.progress = on_corpus_progress;
+    j->corpus.progress_user = t;
+    j->max_tunes = c->max_tunes;
+    j->enc = (EncOpts){.kind = c->enc, .durations = c->durations, .lookback = c->lookback,
                        .repeats = c->lookback};
-        memset(&nc, 0, sizeof nc);
-        nc.hidden = c->hidden;
-        nc.layers = c->layers;
-        nc.dense = c->dense;
-        nc.dropout = c->dropout;
-        m->enc = enc;
-        if (enc.kind == ENC_TOKENS) {
-            if (!(m->vocab = vocab_new())) {
-                set_phase(t, TR_FAILED, "out of memory");
-                goto out;
-            }
-            for (int32_t i = 0; i < n_train; i++)
-                if (enc_tokens_count(&enc, &corpus.tunes[idx[n_val + i]], m->vocab, &err)) {
-                    set_phase(t, TR_FAILED, err.msg);
-                    goto out;
-                }
-            vocab_finish(m->vocab);
-        }
-        if (model_net_for_encoding(&enc, m->vocab, &nc, &err) || net_config_check(&nc, &err) ||
-            net_new(&m->nn, &nc, 0, 0, &err)) {
-            set_phase(t, TR_FAILED, err.msg);
-            goto out;
-        }
-        m->net = nc;
-        {
-            Rng init;
-            rng_seed(&init, c->seed);
-            net_init(m->nn, &init);
-        }
-        memset(&m->train, 0, sizeof m->train);
-        m->train.window = c->window;
-        m->train.batch = c->batch;
-        m->train.epochs = c->epochs;
-        m->train.val_split = c->val_split;
-        m->train.seed = c->seed;
-        m->train.threads = 1;
-        m->train.optim = optim_defaults(c->optimizer);
-        m->train.optim.lr = c->lr;
-        snprintf(m->train.corpus, sizeof m->train.corpus, "%.500s", c->corpus);
+    j->vocab_min = 1;
+    j->net.hidden = c->hidden;
+    j->net.layers = c->layers;
+    j->net.dense = c->dense;
+    j->net.dropout = c->dropout;
+    j->train.window = c->window;
+    j->train.batch = c->batch;
+    j->train.epochs = c->epochs;
+    j->train.val_split = c->val_split;
+    j->train.seed = c->seed;
+    j->train.threads = 1;
+    j->train.optim = optim_defaults(c->optimizer);
+    j->train.optim.lr = c->lr;
+    j->out = c->out;
+    j->resume = c->resume && file_exists(c->out);
+    j->resume_epochs = c->epochs;
+    j->resume_raise_only = true;
+    j->log_path = log_path;
+    j->checkpoint_secs = 600; /* a crash of the studio loses at most 10 minutes (as reel train) */
+}
+
+/* Resume the model file; false (phase failed, saying why) when it cannot. */
+static bool trainer_resume(Trainer *t, TrainJob *job)
+{
+    ReelError err;
+    char msg[700];
+    switch (job_resume(job, &err)) {
+    case JOB_RESUME_OK:
+        return true;
+    case JOB_RESUME_UNREADABLE:
+        snprintf(msg, sizeof msg, "cannot resume: %.500s", err.msg);
+        break;
+    case JOB_RESUME_NO_STATE:
+        snprintf(msg, sizeof msg, "%.300s holds no optimizer state (saved for sharing): give "
+                                  "another model file to start a new run", t->cfg.out);
+        break;
+    default:
+        snprintf(msg, sizeof msg, "%.400s: raise the epochs to go on", err.msg);
+        break;
     }
-    if (data_build(&dtrain, corpus.tunes, idx + n_val, n_train, &t->m.enc, t->m.vocab, &err) ||
-        data_build(&dval, corpus.tunes, idx, n_val, &t->m.enc, t->m.vocab, &err)) {
+    set_phase(t, TR_FAILED, msg);
+    return false;
+}
+
+/* The corpus, the split, a new network, the datasets, then the summary
+ * and TR_RUNNING; false (phase failed) when a step failed. */
+static bool trainer_prepare(Trainer *t, TrainJob *job)
+{
+    ReelError err;
+    ReelStatus s;
+    char msg[700];
+    if ((s = job_load(job, &err)) || (s = job_split(job, &err))) {
+        if (s == REEL_EEMPTY && job->order)
+            snprintf(msg, sizeof msg, "%d tune(s) in %.300s: too few to train and validate on",
+                     job->n_tunes, t->cfg.corpus);
+        else
+            snprintf(msg, sizeof msg, "%s", err.msg);
+        set_phase(t, TR_FAILED, msg);
+        return false;
+    }
+    if (job_build(job, &err) || job_data(job, &err)) {
         set_phase(t, TR_FAILED, err.msg);
-        goto out;
+        return false;
     }
-    t->m.train.tunes_train = n_train;
-    t->m.train.tunes_val = n_val;
-    t->m.train.steps_train = (long)dtrain.positions;
     pthread_mutex_lock(&t->mu);
-    t->tunes_train = n_train;
-    t->tunes_val = n_val;
-    t->files_skipped = corpus.n_skips;
-    t->notes = notes;
-    t->positions = dtrain.positions;
+    t->tunes_train = job->n_train;
+    t->tunes_val = job->n_val;
+    t->files_skipped = job->skipped;
+    t->notes = job->notes;
+    t->positions = job->train.positions;
     t->n_params = net_n_params(t->m.nn);
-    t->resumed_epoch = resume ? t->m.progress.epoch : -1;
+    t->resumed_epoch = job->resumed ? t->m.progress.epoch : -1;
     t->have_model = true;
     t->phase = TR_RUNNING;
     pthread_mutex_unlock(&t->mu);
-    corpus_free(&corpus);
     wake(t);
+    return true;
+}
 
+/* The loop; sets the final phase. */
+static void trainer_train(Trainer *t, TrainJob *job)
+{
+    const TrainerConfig *c = &t->cfg;
+    ReelError err;
+    char msg[700];
+    int64_t w;
+    TrainEventKind k;
     if (mkdir_for(c->out) != 0) {
         snprintf(msg, sizeof msg, "cannot make the folder for %.300s: %s", c->out, strerror(errno));
         set_phase(t, TR_FAILED, msg);
+        return;
+    }
+    if (job_train(job, &t->stop, on_train_event, t, &err)) {
+        set_phase(t, TR_FAILED, err.msg);
+        return;
+    }
+    pthread_mutex_lock(&t->mu);
+    w = (int64_t)t->w;
+    k = w > 0 ? t->ring[(w - 1) % TRAINER_RING].kind : TRAIN_EV_DONE;
+    pthread_mutex_unlock(&t->mu);
+    snprintf(msg, sizeof msg, "%s %.400s", k == TRAIN_EV_STOPPED ? "stopped; checkpoint in"
+                                                              : "done; model saved to", c->out);
+    set_phase(t, k == TRAIN_EV_STOPPED ? TR_STOPPED : TR_DONE, msg);
+}
+
+static void *trainer_main(void *arg)
+{
+    Trainer *t = arg;
+    const char *paths[1] = {t->cfg.corpus};
+    char log_path[4200];
+    JobConfig jc;
+    TrainJob job;
+
+    job_path_beside(t->cfg.out, ".csv", log_path, sizeof log_path);
+    trainer_job_config(t, paths, log_path, &jc);
+    job_init(&job, &jc, &t->m, NULL);
+    if (jc.resume && !trainer_resume(t, &job))
+        goto out;
+    if (t->cfg.ranks > 1) {
+        /* Several ranks: an MPI job in a child process (trainer.h). */
+        pthread_mutex_lock(&t->mu);
+        t->resumed_epoch = job.resumed ? t->m.progress.epoch : -1;
+        pthread_mutex_unlock(&t->mu);
+        mpi_run(t, job.resumed ? &t->m : NULL);
         goto out;
     }
-    snprintf(log_path, sizeof log_path, "%s", c->out);
-    {
-        size_t n = strlen(log_path);
-        if (n > 5 && !strcmp(log_path + n - 5, ".reel"))
-            log_path[n - 5] = '\0';
-        strncat(log_path, ".csv", sizeof log_path - strlen(log_path) - 1);
-    }
-    memset(&run, 0, sizeof run);
-    run.out_path = c->out;
-    run.log_path = log_path;
-    run.stop = &t->stop;
-    run.cb = on_train_event;
-    run.user = t;
-    run.checkpoint_secs = 600; /* a crash of the studio loses at most 10 minutes (as reel train) */
-    if (train_run(&t->m, &dtrain, &dval, &run, &err)) {
-        set_phase(t, TR_FAILED, err.msg);
-    } else {
-        int64_t w;
-        TrainEventKind k;
-        pthread_mutex_lock(&t->mu);
-        w = (int64_t)t->w;
-        k = w > 0 ? t->ring[(w - 1) % TRAINER_RING].kind : TRAIN_EV_DONE;
-        pthread_mutex_unlock(&t->mu);
-        snprintf(msg, sizeof msg, "%s %.400s", k == TRAIN_EV_STOPPED ? "stopped; checkpoint in"
-                                                                  : "done; model saved to", c->out);
-        set_phase(t, k == TRAIN_EV_STOPPED ? TR_STOPPED : TR_DONE, msg);
-    }
+    if (trainer_prepare(t, &job))
+        trainer_train(t, &job);
 out:
     pthread_mutex_lock(&t->mu);
     /* A request that came too late is served from the final weights. */
     serve_weights(t, NULL);
     pthread_mutex_unlock(&t->mu);
-    data_free(&dtrain);
-    data_free(&dval);
-    free(idx);
-    corpus_free(&corpus);
+    job_free(&job);
     return NULL;
 }
 
@@ -762,13 +740,7 @@ ReelStatus trainer_start(Trainer *t, const TrainerConfig *c, int wake_fd, ReelEr
     t->ranks = c->ranks > 1 ? c->ranks : 1;
     t->child = 0;
     /* an MPI job's stderr (set here: the view reads it while the job runs) */
-    snprintf(t->log_path, sizeof t->log_path, "%s", c->out);
-    {
-        size_t n = strlen(t->log_path);
-        if (n > 5 && !strcmp(t->log_path + n - 5, ".reel"))
-            t->log_path[n - 5] = '\0';
-        strncat(t->log_path, ".mpi.log", sizeof t->log_path - strlen(t->log_path) - 1);
-    }
+    job_path_beside(c->out, ".mpi.log", t->log_path, sizeof t->log_path);
     t->w = t->r = 0;
     t->want_weights = t->have_weights = false;
     t->have_model = false;

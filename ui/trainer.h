@@ -1,10 +1,12 @@
 /* trainer.h — training in a background thread for the studio's training
- * view: the same steps as `reel train` (load the corpus, hold tunes out for
- * validation, build the network or resume the model file, train_run), with
- * pause, stop and a look at the weights while it runs.
+ * view: the training job `reel train` runs too (learn/job.h: load the
+ * corpus, hold tunes out for validation, build the network or resume the
+ * model file, train_run), with pause, stop and a look at the weights while
+ * it runs.  What is here: what the form's settings mean to the job, the
+ * thread, and the MPI job as a child process.
  *
- * Threads.  trainer_start starts one thread that owns the Corpus, the
- * Datasets and the Model.  train_run's callback runs on that thread: it
+ * Threads.  trainer_start starts one thread that owns the training job (its
+ * Corpus and Datasets) and the Model.  train_run's callback runs on that thread: it
  * copies each event into a ring under the trainer's mutex (the UI drains
  * it with trainer_drain), waits on a condition variable while paused, and
  * hands over a copy of the weights when the UI asked for one (also while

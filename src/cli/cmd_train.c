@@ -1,6 +1,8 @@
 /* cmd_train.c — `reel train DATA... -o MODEL`: the headless twin of the
- * studio's training view.  Under a launcher (`mpirun -np N reel train ...`)
- * it trains data-parallel on N ranks (train.h, TrainShard; train_dist.h):
+ * studio's training view.  It parses the options into a training job
+ * (learn/job.h, which does the work), prints the messages and the progress,
+ * and handles the signals.  Under a launcher (`mpirun -np N reel train ...`)
+ * it trains data-parallel on N ranks (train.h, TrainShard; job.h):
  * rank 0 prints, writes the log and the checkpoints; the other ranks' stdout
  * and stderr go to /dev/null, except for the errors that are their own. */
 #include <errno.h>
@@ -15,12 +17,10 @@
 
 #include "blas.h"
 #include "cli.h"
-#include "corpus.h"
-#include "data.h"
 #include "dist.h"
 #include "model.h"
+#include "job.h"
 #include "train.h"
-#include "train_dist.h"
 
 static atomic_int stop_flag;
 
@@ -244,375 +244,296 @@ static void rank_error(Dist *dist, const char *msg)
     fflush(rank_err);
 }
 
-static int train_main(int argc, char **argv, Dist *dist)
-{
-    enum { O_ENC = 256, O_PLAIN, O_DUR, O_VMIN, O_PART, O_NOPHASE, O_MAXT, O_VAL, O_HID, O_LAY,
-           O_DENSE, O_BN, O_DROP, O_RDROP, O_WIN, O_BATCH, O_EPOCHS, O_OPT, O_LR, O_CLIP,
-           O_SEED, O_THR, O_MAXB, O_CKB, O_CKM, O_LOG, O_RESUME, O_MPITO, O_PROGRESS,
-           O_LOOKBACK, O_REPEATS };
-    static const struct option longopts[] = {
-        {"encoding", required_argument, NULL, O_ENC}, {"plain", no_argument, NULL, O_PLAIN},
-        {"durations", no_argument, NULL, O_DUR}, {"vocab-min", required_argument, NULL, O_VMIN},
-        {"lookback", no_argument, NULL, O_LOOKBACK},
-        {"repeat-labels", no_argument, NULL, O_REPEATS},
-        {"part", required_argument, NULL, O_PART}, {"no-phase", no_argument, NULL, O_NOPHASE},
-        {"max-tunes", required_argument, NULL, O_MAXT},
-        {"val-split", required_argument, NULL, O_VAL},
-        {"hidden", required_argument, NULL, O_HID}, {"layers", required_argument, NULL, O_LAY},
-        {"dense", required_argument, NULL, O_DENSE}, {"batchnorm", no_argument, NULL, O_BN},
-        {"dropout", required_argument, NULL, O_DROP},
-        {"rec-dropout", required_argument, NULL, O_RDROP},
-        {"window", required_argument, NULL, O_WIN}, {"batch", required_argument, NULL, O_BATCH},
-        {"epochs", required_argument, NULL, O_EPOCHS},
-        {"optimizer", required_argument, NULL, O_OPT}, {"lr", required_argument, NULL, O_LR},
-        {"clip", required_argument, NULL, O_CLIP}, {"seed", required_argument, NULL, O_SEED},
-        {"threads", required_argument, NULL, O_THR},
-        {"max-batches", required_argument, NULL, O_MAXB},
-        {"checkpoint-every", required_argument, NULL, O_CKB},
-        {"checkpoint-minutes", required_argument, NULL, O_CKM},
-        {"log", required_argument, NULL, O_LOG}, {"resume", no_argument, NULL, O_RESUME},
-        {"mpi-timeout", required_argument, NULL, O_MPITO},
-        {"progress", required_argument, NULL, O_PROGRESS},
-        {"output", required_argument, NULL, 'o'}, {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
-    };
-    EncOpts enc = {.kind = ENC_ROLL13};
-    NetConfig nc;
-    TrainSettings ts;
-    CorpusOpts copts;
-    Corpus corpus;
-    Model m;
-    Dataset dtrain, dval;
-    TrainRun run;
-    Progress prog = {false, false, HEAD_SIGMOID_BCE, 0, NULL};
-    ReelError err;
-    const char *out = NULL, *log_opt = NULL, *progress_opt = NULL;
+/* What the command line asks for, beyond the job's configuration. */
+typedef struct {
+    JobConfig job;
+    const char *log_opt, *progress_opt;
     char log_path[4096];
-    long vocab_min = 1, max_tunes = 0, max_batches = 0, x, skipped = 0, ck_batches = 0;
-    double ck_minutes = 10;
-    double d, mpi_timeout = 300;
-    bool resume = false, epochs_given = false;
-    int ch, rc = 1;
-    int32_t *idx = NULL, n_val = 0, n_train = 0, n_tunes = 0;
-    struct sigaction sa;
-    /* Several ranks: where the job's tunes are, and this rank's lists. */
-    int ranks = dist_size(dist), me = dist_rank(dist), who;
-    ShardCorpus sc;
-    Dataset dall;
-    TrainShard shard;
-    int32_t *tr_which = NULL, *va_which = NULL, *tr_pos = NULL, *local = NULL, *owner = NULL;
-    int32_t n_tr = 0, n_va = 0;
-    EncStats st_train, st_val;
-    int64_t batches_before;
-    double seconds_before;
+    bool epochs_given, quiet;
+} TrainArgs;
 
-    memset(&nc, 0, sizeof nc);
-    nc.hidden = 256;
-    nc.layers = 2;
-    memset(&ts, 0, sizeof ts);
-    ts.window = 64;
-    ts.batch = 32;
-    ts.epochs = 10;
-    ts.val_split = 0.05f;
-    ts.seed = 1;
-    ts.threads = 1;
-    ts.optim = optim_defaults(OPTIM_ADAM);
-    memset(&copts, 0, sizeof copts);
-    memset(&dtrain, 0, sizeof dtrain);
-    memset(&dval, 0, sizeof dval);
-    memset(&dall, 0, sizeof dall);
-    memset(&sc, 0, sizeof sc);
-    memset(&shard, 0, sizeof shard);
-    corpus_init(&corpus);
+enum { O_ENC = 256, O_PLAIN, O_DUR, O_VMIN, O_PART, O_NOPHASE, O_MAXT, O_VAL, O_HID, O_LAY,
+       O_DENSE, O_BN, O_DROP, O_RDROP, O_WIN, O_BATCH, O_EPOCHS, O_OPT, O_LR, O_CLIP,
+       O_SEED, O_THR, O_MAXB, O_CKB, O_CKM, O_LOG, O_RESUME, O_MPITO, O_PROGRESS,
+       O_LOOKBACK, O_REPEATS };
 
-    optind = 1;
-    while ((ch = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
-        switch (ch) {
-        case O_ENC:
-            enc.kind = enc_parse(optarg);
-            if (enc.kind == ENC_COUNT) {
-                fprintf(stderr, "reel train: unknown encoding '%s' (roll13, roll13o, roll128, "
-                                "melody, tokens, regress)\n", optarg);
-                return 2;
-            }
-            break;
-        case O_PLAIN: enc.plain = true; break;
-        case O_DUR: enc.durations = true; break;
-        case O_LOOKBACK: enc.lookback = true; break;
-        case O_REPEATS: enc.repeats = true; break;
-        case O_VMIN: if (!cli_long("reel train", "--vocab-min", optarg, 1, 1000000, &vocab_min)) return 2; break;
-        case O_PART: copts.quant.part = optarg; break;
-        case O_NOPHASE: copts.quant.no_phase = true; break;
-        case O_MAXT: if (!cli_long("reel train", "--max-tunes", optarg, 1, 100000000, &max_tunes)) return 2; break;
-        case O_VAL: if (!cli_double("reel train", "--val-split", optarg, 0, 0.9, &d)) return 2; ts.val_split = (float)d; break;
-        case O_HID: if (!cli_long("reel train", "--hidden", optarg, 1, 8192, &x)) return 2; nc.hidden = (int)x; break;
-        case O_LAY: if (!cli_long("reel train", "--layers", optarg, 1, 16, &x)) return 2; nc.layers = (int)x; break;
-        case O_DENSE: if (!cli_long("reel train", "--dense", optarg, 0, 8192, &x)) return 2; nc.dense = (int)x; break;
-        case O_BN: nc.batchnorm = true; break;
-        case O_DROP: if (!cli_double("reel train", "--dropout", optarg, 0, 0.9, &d)) return 2; nc.dropout = (float)d; break;
-        case O_RDROP: if (!cli_double("reel train", "--rec-dropout", optarg, 0, 0.9, &d)) return 2; nc.rec_dropout = (float)d; break;
-        case O_WIN: if (!cli_long("reel train", "--window", optarg, 1, 100000, &x)) return 2; ts.window = (int)x; break;
-        case O_BATCH: if (!cli_long("reel train", "--batch", optarg, 1, 100000, &x)) return 2; ts.batch = (int)x; break;
-        case O_EPOCHS: if (!cli_long("reel train", "--epochs", optarg, 1, 1000000, &x)) return 2; ts.epochs = (int)x; epochs_given = true; break;
-        case O_OPT: {
-            int k = optim_parse(optarg);
-            float lr = ts.optim.lr, clip = ts.optim.clip_norm;
-            if (k < 0) {
-                fprintf(stderr, "reel train: unknown optimizer '%s' (adam, rmsprop)\n", optarg);
-                return 2;
-            }
-            ts.optim = optim_defaults((OptimKind)k);
-            ts.optim.lr = lr;
-            ts.optim.clip_norm = clip;
-            break;
+static const struct option train_longopts[] = {
+    {"encoding", required_argument, NULL, O_ENC}, {"plain", no_argument, NULL, O_PLAIN},
+    {"durations", no_argument, NULL, O_DUR}, {"vocab-min", required_argument, NULL, O_VMIN},
+    {"lookback", no_argument, NULL, O_LOOKBACK},
+    {"repeat-labels", no_argument, NULL, O_REPEATS},
+    {"part", required_argument, NULL, O_PART}, {"no-phase", no_argument, NULL, O_NOPHASE},
+    {"max-tunes", required_argument, NULL, O_MAXT},
+    {"val-split", required_argument, NULL, O_VAL},
+    {"hidden", required_argument, NULL, O_HID}, {"layers", required_argument, NULL, O_LAY},
+    {"dense", required_argument, NULL, O_DENSE}, {"batchnorm", no_argument, NULL, O_BN},
+    {"dropout", required_argument, NULL, O_DROP},
+    {"rec-dropout", required_argument, NULL, O_RDROP},
+    {"window", required_argument, NULL, O_WIN}, {"batch", required_argument, NULL, O_BATCH},
+    {"epochs", required_argument, NULL, O_EPOCHS},
+    {"optimizer", required_argument, NULL, O_OPT}, {"lr", required_argument, NULL, O_LR},
+    {"clip", required_argument, NULL, O_CLIP}, {"seed", required_argument, NULL, O_SEED},
+    {"threads", required_argument, NULL, O_THR},
+    {"max-batches", required_argument, NULL, O_MAXB},
+    {"checkpoint-every", required_argument, NULL, O_CKB},
+    {"checkpoint-minutes", required_argument, NULL, O_CKM},
+    {"log", required_argument, NULL, O_LOG}, {"resume", no_argument, NULL, O_RESUME},
+    {"mpi-timeout", required_argument, NULL, O_MPITO},
+    {"progress", required_argument, NULL, O_PROGRESS},
+    {"output", required_argument, NULL, 'o'}, {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+};
+
+static void train_defaults(TrainArgs *a)
+{
+    JobConfig *c = &a->job;
+    memset(a, 0, sizeof *a);
+    c->enc.kind = ENC_ROLL13;
+    c->vocab_min = 1;
+    c->net.hidden = 256;
+    c->net.layers = 2;
+    c->train.window = 64;
+    c->train.batch = 32;
+    c->train.epochs = 10;
+    c->train.val_split = 0.05f;
+    c->train.seed = 1;
+    c->train.threads = 1;
+    c->train.optim = optim_defaults(OPTIM_ADAM);
+    c->checkpoint_secs = 10 * 60.0;
+    c->mpi_timeout = 300;
+}
+
+/* The options that take words, not numbers; false (said) when bad. */
+static bool train_word_opt(int ch, const char *arg, JobConfig *c)
+{
+    switch (ch) {
+    case O_ENC:
+        c->enc.kind = enc_parse(arg);
+        if (c->enc.kind == ENC_COUNT) {
+            fprintf(stderr, "reel train: unknown encoding '%s' (roll13, roll13o, roll128, "
+                            "melody, tokens, regress)\n", arg);
+            return false;
         }
-        case O_LR: if (!cli_double("reel train", "--lr", optarg, 1e-9, 10, &d)) return 2; ts.optim.lr = (float)d; break;
-        case O_CLIP: if (!cli_double("reel train", "--clip", optarg, 0, 1e9, &d)) return 2; ts.optim.clip_norm = (float)d; break;
-        case O_SEED: {
-            char *end;
-            ts.seed = strtoull(optarg, &end, 10);
-            if (*optarg == '\0' || *end) {
-                fprintf(stderr, "reel train: --seed needs a whole number, not '%s'\n", optarg);
-                return 2;
-            }
-            break;
+        return true;
+    case O_OPT: {
+        int k = optim_parse(arg);
+        float lr = c->train.optim.lr, clip = c->train.optim.clip_norm;
+        if (k < 0) {
+            fprintf(stderr, "reel train: unknown optimizer '%s' (adam, rmsprop)\n", arg);
+            return false;
         }
-        case O_THR: if (!cli_long("reel train", "--threads", optarg, 1, 256, &x)) return 2; ts.threads = (int)x; break;
-        case O_MAXB: if (!cli_long("reel train", "--max-batches", optarg, 1, 1L << 40, &max_batches)) return 2; break;
-        case O_CKB: if (!cli_long("reel train", "--checkpoint-every", optarg, 0, 1L << 40, &ck_batches)) return 2; break;
-        case O_CKM: if (!cli_double("reel train", "--checkpoint-minutes", optarg, 0, 1e6, &ck_minutes)) return 2; break;
-        case O_LOG: log_opt = optarg; break;
-        case O_RESUME: resume = true; break;
-        case O_MPITO: if (!cli_double("reel train", "--mpi-timeout", optarg, 0, 1e7, &mpi_timeout)) return 2; break;
-        case O_PROGRESS: progress_opt = optarg; break;
-        case 'o': out = optarg; break;
-        case 'q': prog.quiet = true; break;
-        case 'h': train_usage(stdout); return 0;
-        default: train_usage(stderr); return 2;
-        }
+        c->train.optim = optim_defaults((OptimKind)k);
+        c->train.optim.lr = lr;
+        c->train.optim.clip_norm = clip;
+        return true;
     }
-    if (enc.lookback && enc.kind != ENC_MELODY) {
+    default: { /* O_SEED */
+        char *end;
+        c->train.seed = strtoull(arg, &end, 10);
+        if (*arg == '\0' || *end) {
+            fprintf(stderr, "reel train: --seed needs a whole number, not '%s'\n", arg);
+            return false;
+        }
+        return true;
+    }
+    }
+}
+
+/* One option; false when it was bad (the message said why). */
+static bool train_opt(int ch, const char *arg, TrainArgs *a)
+{
+    JobConfig *c = &a->job;
+    const char *cmd = "reel train";
+    long x;
+    double d;
+    switch (ch) {
+    case O_ENC: case O_OPT: case O_SEED: return train_word_opt(ch, arg, c);
+    case O_PLAIN: c->enc.plain = true; return true;
+    case O_DUR: c->enc.durations = true; return true;
+    case O_LOOKBACK: c->enc.lookback = true; return true;
+    case O_REPEATS: c->enc.repeats = true; return true;
+    case O_VMIN: return cli_long(cmd, "--vocab-min", arg, 1, 1000000, &c->vocab_min);
+    case O_PART: c->corpus.quant.part = arg; return true;
+    case O_NOPHASE: c->corpus.quant.no_phase = true; return true;
+    case O_MAXT: return cli_long(cmd, "--max-tunes", arg, 1, 100000000, &c->max_tunes);
+    case O_VAL: if (!cli_double(cmd, "--val-split", arg, 0, 0.9, &d)) return false; c->train.val_split = (float)d; return true;
+    case O_HID: if (!cli_long(cmd, "--hidden", arg, 1, 8192, &x)) return false; c->net.hidden = (int)x; return true;
+    case O_LAY: if (!cli_long(cmd, "--layers", arg, 1, 16, &x)) return false; c->net.layers = (int)x; return true;
+    case O_DENSE: if (!cli_long(cmd, "--dense", arg, 0, 8192, &x)) return false; c->net.dense = (int)x; return true;
+    case O_BN: c->net.batchnorm = true; return true;
+    case O_DROP: if (!cli_double(cmd, "--dropout", arg, 0, 0.9, &d)) return false; c->net.dropout = (float)d; return true;
+    case O_RDROP: if (!cli_double(cmd, "--rec-dropout", arg, 0, 0.9, &d)) return false; c->net.rec_dropout = (float)d; return true;
+    case O_WIN: if (!cli_long(cmd, "--window", arg, 1, 100000, &x)) return false; c->train.window = (int)x; return true;
+    case O_BATCH: if (!cli_long(cmd, "--batch", arg, 1, 100000, &x)) return false; c->train.batch = (int)x; return true;
+    case O_EPOCHS: if (!cli_long(cmd, "--epochs", arg, 1, 1000000, &x)) return false; c->train.epochs = (int)x; a->epochs_given = true; return true;
+    case O_LR: if (!cli_double(cmd, "--lr", arg, 1e-9, 10, &d)) return false; c->train.optim.lr = (float)d; return true;
+    case O_CLIP: if (!cli_double(cmd, "--clip", arg, 0, 1e9, &d)) return false; c->train.optim.clip_norm = (float)d; return true;
+    case O_THR: if (!cli_long(cmd, "--threads", arg, 1, 256, &x)) return false; c->train.threads = (int)x; return true;
+    case O_MAXB: if (!cli_long(cmd, "--max-batches", arg, 1, 1L << 40, &x)) return false; c->max_batches = x; return true;
+    case O_CKB: if (!cli_long(cmd, "--checkpoint-every", arg, 0, 1L << 40, &x)) return false; c->checkpoint_batches = x; return true;
+    case O_CKM: if (!cli_double(cmd, "--checkpoint-minutes", arg, 0, 1e6, &d)) return false; c->checkpoint_secs = d * 60.0; return true;
+    case O_LOG: a->log_opt = arg; return true;
+    case O_RESUME: c->resume = true; return true;
+    case O_MPITO: return cli_double(cmd, "--mpi-timeout", arg, 0, 1e7, &c->mpi_timeout);
+    case O_PROGRESS: a->progress_opt = arg; return true;
+    case 'o': c->out = arg; return true;
+    case 'q': a->quiet = true; return true;
+    default: return false;
+    }
+}
+
+/* Parse the command line into a; -1 to go on, else the exit code. */
+static int train_args(int argc, char **argv, TrainArgs *a)
+{
+    JobConfig *c = &a->job;
+    int ch;
+    train_defaults(a);
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "o:qh", train_longopts, NULL)) != -1) {
+        if (ch == 'h') {
+            train_usage(stdout);
+            return 0;
+        }
+        if (ch == '?' || ch == ':') {
+            train_usage(stderr);
+            return 2;
+        }
+        if (!train_opt(ch, optarg, a))
+            return 2;
+    }
+    if (c->enc.lookback && c->enc.kind != ENC_MELODY) {
         fprintf(stderr, "reel train: --lookback works with --encoding melody only, not %s\n",
-                enc_name(enc.kind));
+                enc_name(c->enc.kind));
         return 2;
     }
-    if (enc.repeats && !enc.lookback) {
+    if (c->enc.repeats && !c->enc.lookback) {
         fprintf(stderr, "reel train: --repeat-labels goes with --lookback\n");
         return 2;
     }
-    if (!out || optind >= argc) {
+    if (!c->out || optind >= argc) {
         fprintf(stderr, "reel train: give the training data and -o MODEL\n");
         train_usage(stderr);
         return 2;
     }
-    if (log_opt && !strcmp(log_opt, "none"))
-        log_path[0] = '\0';
-    else
-        snprintf(log_path, sizeof log_path, "%s", log_opt ? log_opt : out);
-    if (!log_opt) {
-        size_t n = strlen(log_path);
-        if (n > 5 && !strcmp(log_path + n - 5, ".reel"))
-            log_path[n - 5] = '\0';
-        strncat(log_path, ".csv", sizeof log_path - strlen(log_path) - 1);
+    c->paths = (const char *const *)(argv + optind);
+    c->n_paths = argc - optind;
+    c->resume_epochs = a->epochs_given ? c->train.epochs : 0;
+    if (a->log_opt && !strcmp(a->log_opt, "none"))
+        c->log_path = NULL;
+    else if (a->log_opt)
+        c->log_path = a->log_opt;
+    else {
+        job_path_beside(c->out, ".csv", a->log_path, sizeof a->log_path);
+        c->log_path = a->log_path;
     }
+    return -1;
+}
 
-    model_init(&m);
-    if (resume) {
-        if (model_load(&m, out, 0, 0, &err)) {
-            fprintf(stderr, "reel train: --resume: %s\n", err.msg);
-            return 1;
-        }
-        if (!m.optim.state) {
-            fprintf(stderr, "reel train: --resume: %s holds no optimizer state (saved for "
-                            "sharing); start a new run instead\n", out);
-            model_free(&m);
-            return 1;
-        }
-        enc = m.enc;
-        if (epochs_given)
-            m.train.epochs = (int)ts.epochs;
-        if (m.progress.epoch >= m.train.epochs) {
-            fprintf(stderr, "reel train: %s has finished its %d epochs; give --epochs N with a "
-                            "larger N to go on\n", out, m.train.epochs);
-            model_free(&m);
-            return 1;
-        }
-        ts = m.train;
-        fprintf(stderr, "resuming %s at epoch %d, batch %lld (%s)\n", out, m.progress.epoch + 1,
-                (long long)m.progress.batch_in_epoch, m.train.corpus);
+/* --resume: load the model, or say why it cannot go on. */
+static bool train_resume(TrainJob *job)
+{
+    ReelError err;
+    const Model *m = job->m;
+    switch (job_resume(job, &err)) {
+    case JOB_RESUME_OK:
+        fprintf(stderr, "resuming %s at epoch %d, batch %lld (%s)\n", job->cfg.out,
+                m->progress.epoch + 1, (long long)m->progress.batch_in_epoch, m->train.corpus);
+        return true;
+    case JOB_RESUME_UNREADABLE:
+        fprintf(stderr, "reel train: --resume: %s\n", err.msg);
+        return false;
+    case JOB_RESUME_NO_STATE:
+        fprintf(stderr, "reel train: --resume: %s; start a new run instead\n", err.msg);
+        return false;
+    default:
+        fprintf(stderr, "reel train: %s; give --epochs N with a larger N to go on\n", err.msg);
+        return false;
     }
-    blas_set_threads(ts.threads);
+}
 
-    /* The corpus: on several ranks, each reads its share (train_dist.h) and
-     * n_tunes counts the tunes of the whole job. */
-    if (ranks > 1) {
-        if (shard_corpus_load(dist, &sc, &corpus, (const char *const *)(argv + optind),
-                              argc - optind, &copts, max_tunes, &err)) {
-            fprintf(stderr, "reel train: %s\n", err.msg);
-            goto out;
-        }
-        n_tunes = sc.n;
-        skipped = sc.skips;
-    } else {
-        if (corpus_load(&corpus, (const char *const *)(argv + optind), argc - optind, &copts,
-                        &err)) {
-            fprintf(stderr, "reel train: %s\n", err.msg);
-            goto out;
-        }
-        if (max_tunes > 0 && corpus.n_tunes > max_tunes) {
-            for (int32_t i = (int32_t)max_tunes; i < corpus.n_tunes; i++)
-                tune_free(&corpus.tunes[i]);
-            corpus.n_tunes = (int32_t)max_tunes;
-        }
-        n_tunes = corpus.n_tunes;
-        skipped = corpus.n_skips;
-    }
-    if (skipped)
-        fprintf(stderr, "reel train: %ld file(s) skipped (reel corpus lists why)\n", skipped);
+/* A step's failure: every rank that failed itself says so; rank 0 always. */
+static void train_step_failed(const TrainJob *job, const ReelError *err)
+{
+    int me = dist_rank(job->dist);
+    if (job_sharded(job) && job->failed_rank == me && me)
+        rank_error(job->dist, err->msg);
+    fprintf(stderr, "reel train: %s\n", err->msg);
+}
 
-    /* Split by tune, from the seed. */
-    idx = malloc((size_t)(n_tunes + 1) * sizeof *idx);
-    tr_which = malloc((size_t)(n_tunes + 1) * sizeof *tr_which);
-    va_which = malloc((size_t)(n_tunes + 1) * sizeof *va_which);
-    tr_pos = malloc((size_t)(n_tunes + 1) * sizeof *tr_pos);
-    if (!idx || !tr_which || !va_which || !tr_pos) {
-        fprintf(stderr, "reel train: out of memory\n");
-        goto out;
-    }
-    for (int32_t i = 0; i < n_tunes; i++)
-        idx[i] = i;
-    {
-        Rng split;
-        rng_seed(&split, ts.seed ^ 0x5EED5EED5EED5EEDull);
-        rng_shuffle_i32(&split, idx, n_tunes);
-    }
-    n_val = (int32_t)floor(ts.val_split * n_tunes + 0.5);
-    if (ts.val_split > 0 && n_val == 0 && n_tunes >= 2)
-        n_val = 1;
-    n_train = n_tunes - n_val;
-    if (n_train < 1) {
-        fprintf(stderr, "reel train: %d tune(s) is too few to hold %.0f%% out for validation\n",
-                n_tunes, ts.val_split * 100);
-        goto out;
-    }
-    /* This process's tunes (indices into corpus), in the order of the job's
-     * training and validation lists; tr_pos: the place in the training list. */
-    for (int32_t i = 0; i < n_tunes; i++) {
-        int32_t g = idx[i];
-        if (ranks > 1 && sc.owner[g] != me)
-            continue;
-        if (i < n_val) {
-            va_which[n_va++] = ranks > 1 ? sc.lidx[g] : g;
-        } else {
-            tr_pos[n_tr] = i - n_val;
-            tr_which[n_tr++] = ranks > 1 ? sc.lidx[g] : g;
-        }
-    }
-
-    if (!resume) {
-        ReelStatus vs = REEL_OK;
-        m.enc = enc;
-        if (enc.kind == ENC_TOKENS) {
-            m.vocab = vocab_new();
-            if (!m.vocab)
-                vs = reel_fail(&err, REEL_ENOMEM, "out of memory");
-            /* Built on the training tunes only: validation must not leak in. */
-            for (int32_t i = 0; !vs && i < n_tr; i++)
-                vs = enc_tokens_count(&enc, &corpus.tunes[tr_which[i]], m.vocab, &err);
-            if (ranks > 1 && (vs = shard_check(dist, vs, &who, &err)) == REEL_OK)
-                vs = shard_vocab_merge(dist, &m.vocab, &err);
-            if (vs) {
-                if (ranks > 1 && who == me && me)
-                    rank_error(dist, err.msg);
-                fprintf(stderr, "reel train: %s\n", err.msg);
-                goto out;
-            }
-            vocab_prune(m.vocab, vocab_min);
-            vocab_finish(m.vocab);
-        }
-        if (model_net_for_encoding(&enc, m.vocab, &nc, &err) || net_config_check(&nc, &err) ||
-            net_new(&m.nn, &nc, 0, 0, &err)) {
-            fprintf(stderr, "reel train: %s\n", err.msg);
-            goto out;
-        }
-        m.net = nc;
-        {
-            Rng init;
-            rng_seed(&init, ts.seed);
-            net_init(m.nn, &init);
-        }
-        m.train = ts;
-        {
-            size_t used = 0;
-            for (int i = optind; i < argc && used + 2 < sizeof m.train.corpus; i++)
-                used += (size_t)snprintf(m.train.corpus + used, sizeof m.train.corpus - used,
-                                         "%s%s", i > optind ? " " : "", argv[i]);
-            if (copts.quant.part && used + 2 < sizeof m.train.corpus)
-                snprintf(m.train.corpus + used, sizeof m.train.corpus - used, " (part %s)",
-                         copts.quant.part);
-        }
-    }
-    {
-        ReelStatus ds = data_build(&dtrain, corpus.tunes, tr_which, n_tr, &m.enc, m.vocab, &err);
-        if (!ds)
-            ds = data_build(&dval, corpus.tunes, va_which, n_va, &m.enc, m.vocab, &err);
-        if (ranks > 1 && (ds = shard_check(dist, ds, &who, &err)) == REEL_OK)
-            ds = shard_index(dist, &dtrain, tr_pos, n_train, &dall, &local, &owner, &err);
-        if (ds) {
-            if (ranks > 1 && who == me && me)
-                rank_error(dist, err.msg);
-            fprintf(stderr, "reel train: %s\n", err.msg);
-            goto out;
-        }
-    }
-    st_train = dtrain.st;
-    st_val = dval.st;
-    if (ranks > 1 && (shard_sum_stats(dist, &st_train, &err) ||
-                      shard_sum_stats(dist, &st_val, &err))) {
+/* The corpus, the split, a new network, the datasets; 0 when ready, else
+ * the exit code. */
+static int train_prepare(TrainJob *job)
+{
+    ReelError err;
+    if (job_load(job, &err)) {
         fprintf(stderr, "reel train: %s\n", err.msg);
-        rc = RC_ABORT;
-        goto out;
+        return 1;
     }
-    m.train.tunes_train = n_train;
-    m.train.tunes_val = n_val;
-    m.train.steps_train = (long)(ranks > 1 ? dall.positions : dtrain.positions);
-    corpus_free(&corpus); /* the encoded rows are all training needs */
+    if (job->skipped)
+        fprintf(stderr, "reel train: %ld file(s) skipped (reel corpus lists why)\n",
+                job->skipped);
+    if (job_split(job, &err)) {
+        fprintf(stderr, "reel train: %s\n", err.msg);
+        return 1;
+    }
+    if (job_build(job, &err) || job_data(job, &err)) {
+        train_step_failed(job, &err);
+        return job->alone ? RC_ABORT : 1;
+    }
+    return 0;
+}
 
+/* What is about to be trained, on stderr. */
+static void train_summary(const TrainJob *job)
+{
+    const Model *m = job->m;
+    int ranks = dist_size(job->dist);
     fprintf(stderr, "training %s%s on %d tunes (%lld positions per epoch), validating on %d; "
                     "%d x %d LSTM%s%s, %zu weights, window %d, batch %d, %s lr %g, %d thread%s",
-            enc_name(m.enc.kind),
-            m.enc.repeats ? " --lookback --repeat-labels" : m.enc.lookback ? " --lookback" : "",
-            n_train, (long long)m.train.steps_train, n_val, m.net.layers,
-            m.net.hidden, m.net.dense ? ", dense" : "", m.net.batchnorm ? ", batch norm" : "",
-            net_n_params(m.nn), m.train.window, m.train.batch, optim_name(m.train.optim.kind),
-            m.train.optim.lr, m.train.threads, m.train.threads == 1 ? "" : "s");
+            enc_name(m->enc.kind),
+            m->enc.repeats ? " --lookback --repeat-labels" : m->enc.lookback ? " --lookback" : "",
+            job->n_train, (long long)m->train.steps_train, job->n_val, m->net.layers,
+            m->net.hidden, m->net.dense ? ", dense" : "", m->net.batchnorm ? ", batch norm" : "",
+            net_n_params(m->nn), m->train.window, m->train.batch, optim_name(m->train.optim.kind),
+            m->train.optim.lr, m->train.threads, m->train.threads == 1 ? "" : "s");
     if (ranks > 1)
-        fprintf(stderr, " per rank; %d ranks (MPI), %ld files read", ranks, sc.files_loaded);
+        fprintf(stderr, " per rank; %d ranks (MPI), %ld files read", ranks, job->files_loaded);
     fputc('\n', stderr);
-    if (m.enc.kind == ENC_TOKENS)
+    if (m->enc.kind == ENC_TOKENS)
         fprintf(stderr, "vocabulary: %d tokens; %ld unknown in training, %ld in validation\n",
-                vocab_size(m.vocab), st_train.unknown, st_val.unknown);
-    if (m.enc.kind == ENC_ROLL13 || m.enc.kind == ENC_ROLL13_ONSET)
+                vocab_size(m->vocab), job->st_train.unknown, job->st_val.unknown);
+    if (m->enc.kind == ENC_ROLL13 || m->enc.kind == ENC_ROLL13_ONSET)
         fprintf(stderr, "roll13: %ld of %ld notes moved by octave shifts, %ld folded in, %ld "
-                        "dropped\n", st_train.shifted + st_val.shifted,
-                st_train.notes + st_val.notes, st_train.folded + st_val.folded,
-                st_train.dropped + st_val.dropped);
+                        "dropped\n", job->st_train.shifted + job->st_val.shifted,
+                job->st_train.notes + job->st_val.notes,
+                job->st_train.folded + job->st_val.folded,
+                job->st_train.dropped + job->st_val.dropped);
+}
 
-    if (progress_opt && me == 0) {
-        prog.pf = strcmp(progress_opt, "-") ? fopen(progress_opt, "w") : stdout;
-        if (!prog.pf) {
-            fprintf(stderr, "reel train: --progress %s: %s\n", progress_opt, strerror(errno));
-            rc = ranks > 1 ? RC_ABORT : 1;
-            goto out;
-        }
-        /* The summary: training and validation tunes, files skipped,
-         * positions per epoch, weights, the epoch resumed (-1: new), ranks. */
-        fprintf(prog.pf, "reel-progress 1 info %d %d %ld %lld %zu %d %d\t%s\n", n_train, n_val,
-                skipped, (long long)m.train.steps_train, net_n_params(m.nn),
-                resume ? m.progress.epoch : -1, ranks, out);
-        fflush(prog.pf);
+/* --progress: open it and write the summary line; false (said) when it
+ * cannot be written. */
+static bool train_progress_open(const TrainArgs *a, const TrainJob *job, Progress *prog)
+{
+    const Model *m = job->m;
+    if (!a->progress_opt || dist_rank(job->dist) != 0)
+        return true;
+    prog->pf = strcmp(a->progress_opt, "-") ? fopen(a->progress_opt, "w") : stdout;
+    if (!prog->pf) {
+        fprintf(stderr, "reel train: --progress %s: %s\n", a->progress_opt, strerror(errno));
+        return false;
     }
+    /* The summary: training and validation tunes, files skipped,
+     * positions per epoch, weights, the epoch resumed (-1: new), ranks. */
+    fprintf(prog->pf, "reel-progress 1 info %d %d %ld %lld %zu %d %d\t%s\n", job->n_train,
+            job->n_val, job->skipped, (long long)m->train.steps_train, net_n_params(m->nn),
+            job->resumed ? m->progress.epoch : -1, dist_size(job->dist), job->cfg.out);
+    fflush(prog->pf);
+    return true;
+}
 
+static void train_signals(bool ignore_pipe)
+{
+    struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
@@ -624,86 +545,106 @@ static int train_main(int argc, char **argv, Dist *dist)
     sigaction(SIGUSR1, &sa, NULL);
     /* A reader of --progress that goes away (mpirun ending a job stops
      * forwarding) must not kill the run before its checkpoint. */
-    if (prog.pf || ranks > 1)
+    if (ignore_pipe)
         signal(SIGPIPE, SIG_IGN);
+}
 
-    prog.tty = isatty(2);
-    prog.head = m.net.head;
-    memset(&run, 0, sizeof run);
-    run.out_path = out;
-    run.log_path = log_path[0] && me == 0 ? log_path : NULL;
-    run.stop = &stop_flag;
-    run.cb = me == 0 ? on_event : NULL;
-    run.user = &prog;
-    run.max_batches = max_batches;
-    run.checkpoint_batches = ck_batches;
-    run.checkpoint_secs = ck_minutes * 60.0;
-    if (ranks > 1) {
-        shard.dist = dist;
-        shard.all = &dall;
-        shard.local = local;
-        shard.owner = owner;
-        run.shard = &shard;
-        dist_watch(dist, &stop_flag, mpi_timeout);
+/* train_run failed: say so, and how the job ends; returns the exit code. */
+static int train_failed(const TrainJob *job, const Progress *prog, const ReelError *err)
+{
+    Dist *dist = job->dist;
+    bool sharded = job_sharded(job);
+    int rc = 1;
+    if (prog->tty)
+        fputs("\r\033[K", stderr);
+    if (sharded && (job->shard.own || dist_broken(dist) || job->shard.alone))
+        rank_error(dist, err->msg);
+    else
+        fprintf(stderr, "reel train: %s\n", err->msg);
+    if (sharded && (dist_broken(dist) || job->shard.alone)) {
+        fprintf(rank_err, "reel train: the last checkpoint, %s, is intact (reel info %s); "
+                          "continue with --resume, on any number of ranks\n", job->cfg.out,
+                job->cfg.out);
+        /* MPI failed: leave without MPI_Finalize (the launcher ends the
+         * job when a rank exits so).  Failed alone: the others wait for
+         * this rank, end the job. */
+        if (!dist_broken(dist))
+            rc = RC_ABORT;
     }
-    batches_before = m.progress.batches;
-    seconds_before = m.progress.seconds;
-    if (me == 0) {
-        int stale = model_clean_temps(out);
+    if (prog->pf)
+        fprintf(prog->pf, "reel-progress 1 error\t%s\n", err->msg);
+    return rc;
+}
+
+/* Several ranks, done: what the allreduce cost. */
+static void train_mpi_stats(const TrainJob *job, int64_t batches, double secs)
+{
+    DistStats ds;
+    dist_stats(job->dist, &ds);
+    fprintf(stderr, "mpi: %d ranks, the same weights on every rank (checksum %016llx); "
+                    "a batch spent %.2f ms in the gradient allreduce (%.1f%% of the "
+                    "time) and %.2f ms waiting for the slowest rank (%.1f%%), on rank 0",
+            dist_size(job->dist), (unsigned long long)job->shard.checksum,
+            batches ? ds.float_seconds / (double)batches * 1e3 : 0.0,
+            secs > 0 ? 100.0 * ds.float_seconds / secs : 0.0,
+            batches ? (ds.sum_seconds - ds.float_seconds) / (double)batches * 1e3 : 0.0,
+            secs > 0 ? 100.0 * (ds.sum_seconds - ds.float_seconds) / secs : 0.0);
+    fputc('\n', stderr);
+}
+
+/* The loop, with progress and signals; the exit code. */
+static int train_loop(TrainJob *job, const TrainArgs *a, Progress *prog)
+{
+    Model *m = job->m;
+    ReelError err;
+    int64_t batches_before = m->progress.batches;
+    double seconds_before = m->progress.seconds;
+    bool sharded = job_sharded(job);
+    if (!train_progress_open(a, job, prog))
+        return sharded ? RC_ABORT : 1;
+    train_signals(prog->pf || sharded);
+    prog->tty = isatty(2);
+    prog->head = m->net.head;
+    if (dist_rank(job->dist) == 0) {
+        int stale = model_clean_temps(job->cfg.out);
         if (stale > 0)
             fprintf(stderr, "reel train: removed %d unfinished checkpoint file%s (%s.tmp-*) left "
-                            "by a run that was killed while saving\n", stale, stale > 1 ? "s" : "", out);
+                            "by a run that was killed while saving\n", stale, stale > 1 ? "s" : "",
+                    job->cfg.out);
     }
-    if (train_run(&m, &dtrain, &dval, &run, &err)) {
-        if (prog.tty)
-            fputs("\r\033[K", stderr);
-        if (ranks > 1 && (shard.own || dist_broken(dist) || shard.alone))
-            rank_error(dist, err.msg);
-        else
-            fprintf(stderr, "reel train: %s\n", err.msg);
-        if (ranks > 1 && (dist_broken(dist) || shard.alone)) {
-            fprintf(rank_err, "reel train: the last checkpoint, %s, is intact (reel info %s); "
-                              "continue with --resume, on any number of ranks\n", out, out);
-            /* MPI failed: leave without MPI_Finalize (the launcher ends the
-             * job when a rank exits so).  Failed alone: the others wait for
-             * this rank, end the job. */
-            if (!dist_broken(dist))
-                rc = RC_ABORT;
-        }
-        if (prog.pf)
-            fprintf(prog.pf, "reel-progress 1 error\t%s\n", err.msg);
-    } else {
-        rc = 0;
-        if (ranks > 1) {
-            DistStats ds;
-            int64_t batches = m.progress.batches - batches_before;
-            double secs = m.progress.seconds - seconds_before;
-            dist_stats(dist, &ds);
-            fprintf(stderr, "mpi: %d ranks, the same weights on every rank (checksum %016llx); "
-                            "a batch spent %.2f ms in the gradient allreduce (%.1f%% of the "
-                            "time) and %.2f ms waiting for the slowest rank (%.1f%%), on rank 0",
-                    ranks, (unsigned long long)shard.checksum,
-                    batches ? ds.float_seconds / (double)batches * 1e3 : 0.0,
-                    secs > 0 ? 100.0 * ds.float_seconds / secs : 0.0,
-                    batches ? (ds.sum_seconds - ds.float_seconds) / (double)batches * 1e3 : 0.0,
-                    secs > 0 ? 100.0 * (ds.sum_seconds - ds.float_seconds) / secs : 0.0);
-            fputc('\n', stderr);
+    if (job_train(job, &stop_flag, on_event, prog, &err))
+        return train_failed(job, prog, &err);
+    if (sharded)
+        train_mpi_stats(job, m->progress.batches - batches_before,
+                        m->progress.seconds - seconds_before);
+    return 0;
+}
+
+static int train_main(int argc, char **argv, Dist *dist)
+{
+    TrainArgs a;
+    TrainJob job;
+    Model m;
+    Progress prog = {false, false, HEAD_SIGMOID_BCE, 0, NULL};
+    int rc = train_args(argc, argv, &a);
+    if (rc >= 0)
+        return rc;
+    prog.quiet = a.quiet;
+    model_init(&m);
+    job_init(&job, &a.job, &m, dist);
+    if (a.job.resume && !train_resume(&job))
+        rc = 1;
+    else {
+        blas_set_threads(job.cfg.train.threads);
+        rc = train_prepare(&job);
+        if (rc == 0) {
+            train_summary(&job);
+            rc = train_loop(&job, &a, &prog);
         }
     }
-out:
     if (prog.pf && prog.pf != stdout)
         fclose(prog.pf);
-    data_free(&dtrain);
-    data_free(&dval);
-    data_free(&dall);
-    shard_corpus_free(&sc);
-    free(local);
-    free(owner);
-    free(tr_which);
-    free(va_which);
-    free(tr_pos);
-    free(idx);
-    corpus_free(&corpus);
+    job_free(&job);
     model_free(&m);
     return rc;
 }

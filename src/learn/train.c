@@ -1,5 +1,6 @@
 /* train.c — see train.h. */
 #include "clock.h"
+#include "shard.h"
 #include "train.h"
 
 #include <errno.h>
@@ -170,6 +171,19 @@ static Rng epoch_rng(uint64_t seed, int epoch)
     return r;
 }
 
+/* A fresh event of kind k: the epoch under way, the epochs, the head and
+ * the last validation; the rest is the caller's. */
+static void event_start(TrainEvent *ev, TrainEventKind k, const Model *m)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->kind = k;
+    ev->epoch = m->progress.epoch;
+    ev->epochs = m->train.epochs;
+    ev->head = m->net.head;
+    ev->val_loss = m->progress.val_loss;
+    ev->val_acc = m->progress.val_acc;
+}
+
 static void emit(const TrainRun *run, TrainEvent *ev)
 {
     ev->ranks = run->shard ? dist_size(run->shard->dist) : 1;
@@ -188,27 +202,17 @@ static bool shard_on(const TrainRun *run)
     return run->shard && dist_size(run->shard->dist) > 1;
 }
 
-/* Every rank says whether it failed (mine); REEL_OK when none did.  A rank
- * that failed keeps its message; the others get one naming it. */
+/* Every rank says whether it failed (mine); REEL_OK when none did (shard.h,
+ * shard_check).  *agreed: the failure is known to every rank. */
 static ReelStatus shard_agree(const TrainRun *run, ReelStatus mine, bool *agreed, ReelError *err)
 {
-    TrainShard *sh = run->shard;
-    double f[2] = {mine ? 1.0 : 0.0, mine ? (double)dist_rank(sh->dist) : 0.0};
-    ReelError e;
-    if (dist_sum_f64(sh->dist, f, 2, &e)) {
-        if (!mine && err)
-            *err = e;
-        return mine ? mine : e.status;
+    int who;
+    ReelStatus s = shard_check(run->shard->dist, mine, &who, err);
+    if (s && who != SHARD_UNKNOWN) {
+        *agreed = true;
+        run->shard->own = mine != REEL_OK;
     }
-    if (f[0] == 0)
-        return REEL_OK;
-    *agreed = true;
-    sh->own = mine != REEL_OK;
-    if (mine)
-        return mine;
-    if (f[0] == 1)
-        return reel_fail(err, REEL_EIO, "rank %d failed (its message says why)", (int)f[1]);
-    return reel_fail(err, REEL_EIO, "%d ranks failed (their messages say why)", (int)f[0]);
+    return s;
 }
 
 static uint64_t fnv_floats(const float *x, size_t n)
@@ -563,397 +567,461 @@ static ReelStatus checkpoint(Model *m, const TrainRun *run, Net *net, float clip
     if (s)
         return s;
     (void)snap_take(sn, m);
-    memset(&ev, 0, sizeof ev);
-    ev.kind = TRAIN_EV_CHECKPOINT;
-    ev.epoch = m->progress.epoch;
-    ev.epochs = m->train.epochs;
+    event_start(&ev, TRAIN_EV_CHECKPOINT, m);
     ev.batch = m->progress.batch_in_epoch;
     ev.global_batch = m->progress.batches;
-    ev.val_loss = m->progress.val_loss;
-    ev.val_acc = m->progress.val_acc;
-    ev.head = m->net.head;
     snprintf(ev.msg, sizeof ev.msg, "%s", run->out_path);
     emit(run, &ev);
     return REEL_OK;
 }
 
-ReelStatus train_run(Model *m, const Dataset *train, const Dataset *val, const TrainRun *run,
-                     ReelError *err)
-{
-    TrainSettings *ts = &m->train;
-    TrainProgress *pg = &m->progress;
-    int W = ts->window, B = ts->batch;
-    Net *net = NULL;
-    Window *win = NULL;
-    int32_t *order = NULL;
-    BatchBuf bb;
-    FILE *log = NULL;
-    TrainEvent ev;
-    ReelStatus s = REEL_OK;
-    double t0 = now_sec(), seconds_before = pg->seconds;
-    int64_t positions_run = 0, batches_run = 0;
-    size_t np;
-    float clip = ts->optim.clip_norm;
-    bool stopped = false;
-    /* Data-parallel (TrainShard): the epoch is cut on every rank's tunes. */
-    const Dataset *cut = shard_on(run) ? run->shard->all : train;
-    Window *shard_sel = NULL;
-    ShardXfer xfer;
-    bool shard_stop = false, agreed = false, set_up = false;
-    Snapshot snap;
-    bool rolled = false;
-    int rollbacks = 0;
-    float bad = 0;
-    const char *bad_what = "loss";
-    int64_t bad_batch = 0;
-    double last_ckpt = now_sec();
+/* ---- the loop, in its parts -------------------------------------------------
+ *
+ * train_run: loop_open (the training network, the optimizer, the batch
+ * buffers, the log, the data-parallel set-up), then epochs of batches
+ * (loop_epoch_open cuts and shuffles the windows; loop_batch runs one:
+ * forward and backward, the step, the log line and event, the checkpoints
+ * within the epoch); a value that is not finite ends the epoch in
+ * loop_rollback; an epoch's end is loop_validate and a checkpoint. */
 
-    memset(&bb, 0, sizeof bb);
-    memset(&xfer, 0, sizeof xfer);
-    memset(&snap, 0, sizeof snap);
-    if (W < 1 || B < 1)
-        return reel_fail(err, REEL_EARG, "window and batch must be at least 1");
-    if (cut->n_tunes == 0)
-        return reel_fail(err, REEL_EEMPTY, "no tune long enough to train on");
+typedef struct {
+    Model *m;
+    const Dataset *train, *val;
+    const Dataset *cut;         /* the windows are cut on it: train, or every rank's (TrainShard) */
+    const TrainRun *run;
+    int W, B;
+    Net *net;                   /* m->nn, sized W x B */
+    size_t np;
+    float clip;                 /* the settings' clip norm (the loop clips, not the optimizer) */
+    BatchBuf bb;
+    Window *sel;                /* (B) the windows of the batch under way */
+    FILE *log;
+    /* the epoch under way */
+    Window *win;
+    int32_t *order;
+    int64_t nw, nbatches;
+    double loss_sum;
+    AccCount acc;
+    /* this run */
+    double t0, seconds_before, last_ckpt;
+    int64_t positions_run, batches_run;
+    bool stopped;
+    /* data-parallel */
+    Window *shard_sel;
+    ShardXfer xfer;
+    bool shard_stop, agreed, set_up;
+    /* rollback */
+    Snapshot snap;
+    bool rolled;
+    int rollbacks;
+    float bad;
+    const char *bad_what;
+    int64_t bad_batch;
+} Loop;
+
+static double loop_elapsed(const Loop *L)
+{
+    return now_sec() - L->t0;
+}
+
+static double loop_rate(const Loop *L, double elapsed)
+{
+    return elapsed > 0 ? (double)L->positions_run / elapsed : 0;
+}
+
+/* The training network, the optimizer, buffers, the log; the START event. */
+static ReelStatus loop_open(Loop *L, ReelError *err)
+{
+    Model *m = L->m;
+    const TrainRun *run = L->run;
+    TrainProgress *pg = &m->progress;
+    ReelStatus s = REEL_OK;
+    TrainEvent ev;
     /* The training network: sized for W x B, weights from the model. */
-    if ((s = net_new(&net, &m->net, W, B, err)))
-        goto done;
-    np = net_n_params(net);
-    memcpy(net_params(net), net_params(m->nn), np * sizeof(float));
-    memcpy(net_buffers(net), net_buffers(m->nn), net_n_buffers(net) * sizeof(float));
+    if ((s = net_new(&L->net, &m->net, L->W, L->B, err)))
+        return s;
+    L->np = net_n_params(L->net);
+    memcpy(net_params(L->net), net_params(m->nn), L->np * sizeof(float));
+    memcpy(net_buffers(L->net), net_buffers(m->nn), net_n_buffers(L->net) * sizeof(float));
     net_free(m->nn);
-    m->nn = net;
+    m->nn = L->net;
     if (!m->optim.state) {
-        OptimConfig oc = ts->optim;
-        if ((s = optim_init(&m->optim, &oc, np, err)))
-            goto done;
+        OptimConfig oc = m->train.optim;
+        if ((s = optim_init(&m->optim, &oc, L->np, err)))
+            return s;
     }
     /* The loop clips itself (to log the norm); the optimizer must not again. */
     m->optim.c.clip_norm = 0;
-    if (!batch_alloc(&bb, train, W, B)) {
-        s = reel_fail(err, REEL_ENOMEM, "out of memory for batches of %d x %d", W, B);
-        goto done;
-    }
+    if (!batch_alloc(&L->bb, L->train, L->W, L->B) ||
+        !(L->sel = malloc((size_t)L->B * sizeof *L->sel)))
+        return reel_fail(err, REEL_ENOMEM, "out of memory for batches of %d x %d", L->W, L->B);
     if (run->log_path) {
         bool fresh = pg->batches == 0;
-        log = fopen(run->log_path, fresh ? "w" : "a");
-        if (!log) {
-            s = reel_fail(err, REEL_EIO, "%s: cannot write the training log: %s", run->log_path,
-                          strerror(errno));
-            goto done;
-        }
+        L->log = fopen(run->log_path, fresh ? "w" : "a");
+        if (!L->log)
+            return reel_fail(err, REEL_EIO, "%s: cannot write the training log: %s",
+                             run->log_path, strerror(errno));
         if (fresh)
-            log_header(log);
+            log_header(L->log);
     }
     if (shard_on(run)) {
         /* Every rank set up (or says it failed) before the first batch. */
-        set_up = true;
-        if (!(shard_sel = malloc((size_t)B * sizeof *shard_sel)) ||
-            !shard_xfer_init(&xfer, train, run->shard, W, B))
+        L->set_up = true;
+        if (!(L->shard_sel = malloc((size_t)L->B * sizeof *L->shard_sel)) ||
+            !shard_xfer_init(&L->xfer, L->train, run->shard, L->W, L->B))
             s = reel_fail(err, REEL_ENOMEM, "out of memory");
-        if ((s = shard_agree(run, s, &agreed, err)))
-            goto done;
+        if ((s = shard_agree(run, s, &L->agreed, err)))
+            return s;
     }
-
     if (pg->batches == 0) {
         /* A fresh run: dropout masks from the seed. */
-        rng_seed(&pg->drop_rng, ts->seed ^ 0xD50FD50FD50FD50Full);
+        rng_seed(&pg->drop_rng, m->train.seed ^ 0xD50FD50FD50FD50Full);
     }
     /* where a non-finite loss goes back to until the first checkpoint */
-    (void)snap_take(&snap, m);
-    memset(&ev, 0, sizeof ev);
-    ev.kind = TRAIN_EV_START;
-    ev.epoch = pg->epoch;
-    ev.epochs = ts->epochs;
-    ev.head = m->net.head;
-    ev.val_loss = pg->val_loss;
-    ev.val_acc = pg->val_acc;
+    (void)snap_take(&L->snap, m);
+    event_start(&ev, TRAIN_EV_START, m);
     ev.val_acc_bits = ev.val_acc_argmax = NAN;
     emit(run, &ev);
+    return REEL_OK;
+}
 
-    while (pg->epoch < ts->epochs && !stopped) {
-        Rng er = epoch_rng(ts->seed, pg->epoch);
-        int64_t nw, nbatches;
-        double loss_sum = 0;
-        AccCount acc = {0, 0, 0, 0};
-        pg->epoch_rng = er;
-        free(win);
-        free(order);
-        order = NULL;
-        nw = data_windows(cut, W, &er, &win);
-        if (nw < 0 || !(order = malloc((size_t)(nw ? nw : 1) * sizeof *order))) {
-            s = reel_fail(err, REEL_ENOMEM, "out of memory for the epoch's windows");
-            goto done;
-        }
-        for (int64_t i = 0; i < nw; i++)
-            order[i] = (int32_t)i;
-        rng_shuffle_i32(&er, order, nw);
-        nbatches = (nw + B - 1) / B;
-        if (pg->batch_in_epoch == 0)
-            pg->train_loss = pg->train_acc = 0;
-        /* Resumed mid-epoch: the batches before batch_in_epoch are done.  Their
-         * running loss is what the checkpoint kept. */
-        loss_sum = (double)pg->train_loss * (double)pg->batch_in_epoch;
-        acc.right = (double)pg->train_acc * (double)pg->batch_in_epoch;
-        acc.positions = pg->batch_in_epoch;
+/* The epoch's windows, in its shuffled order; the sums of the batches a
+ * resumed epoch has done. */
+static ReelStatus loop_epoch_open(Loop *L, ReelError *err)
+{
+    TrainProgress *pg = &L->m->progress;
+    Rng er = epoch_rng(L->m->train.seed, pg->epoch);
+    pg->epoch_rng = er;
+    free(L->win);
+    free(L->order);
+    L->order = NULL;
+    L->nw = data_windows(L->cut, L->W, &er, &L->win);
+    if (L->nw < 0 || !(L->order = malloc((size_t)(L->nw ? L->nw : 1) * sizeof *L->order)))
+        return reel_fail(err, REEL_ENOMEM, "out of memory for the epoch's windows");
+    for (int64_t i = 0; i < L->nw; i++)
+        L->order[i] = (int32_t)i;
+    rng_shuffle_i32(&er, L->order, L->nw);
+    L->nbatches = (L->nw + L->B - 1) / L->B;
+    if (pg->batch_in_epoch == 0)
+        pg->train_loss = pg->train_acc = 0;
+    /* Resumed mid-epoch: the batches before batch_in_epoch are done.  Their
+     * running loss is what the checkpoint kept. */
+    L->loss_sum = (double)pg->train_loss * (double)pg->batch_in_epoch;
+    L->acc = (AccCount){(double)pg->train_acc * (double)pg->batch_in_epoch, 0, 0,
+                        pg->batch_in_epoch};
+    return REEL_OK;
+}
 
-        for (int64_t bi = pg->batch_in_epoch; bi < nbatches; bi++) {
-            Window sel[1024];
-            Window *selp = B <= 1024 ? sel : NULL;
-            int nb = (int)(nw - bi * B < B ? nw - bi * B : B);
-            NetBatch view;
-            AccCount a = {0, 0, 0, 0};
-            float loss, gnorm;
-            int T = 0;
-            if (!selp && !(selp = malloc((size_t)B * sizeof *selp))) {
-                s = reel_fail(err, REEL_ENOMEM, "out of memory");
-                goto done;
-            }
-            for (int k = 0; k < nb; k++) {
-                selp[k] = win[order[bi * B + k]];
-                if (selp[k].len > T)
-                    T = selp[k].len;
-            }
-            if (shard_on(run)) {
-                /* Data-parallel: this rank's part of the batch; the gradient
-                 * block, loss and counts are the whole batch's after it. */
-                s = shard_batch(m, train, run, &bb, &xfer, selp, nb, shard_sel, pg->batches,
-                                &loss, &a, &shard_stop, err);
-                if (selp != sel)
-                    free(selp);
-                if (s)
-                    goto done;
-                if (!isfinite(loss)) {
-                    /* the whole batch's loss: every rank rolls back alike */
-                    bad = loss;
-                    bad_what = "loss";
-                    bad_batch = bi + 1;
-                    rolled = true;
-                    break;
-                }
-                goto shard_stepped;
-            }
-            data_fill(train, selp, nb, W, B, bb.x, bb.x_ids, bb.y, bb.y_ids, bb.mask);
-            if (selp != sel)
-                free(selp);
-            /* Time-major: the first T rows of the (W, B) buffers are the batch. */
-            view = batch_view(&bb, train, T);
-            loss = net_forward(net, &view, true, &pg->drop_rng);
-            if (!isfinite(loss)) {
-                bad = loss;
-                bad_what = "loss";
-                bad_batch = bi + 1;
-                rolled = true;
-                break;
-            }
-            count_accuracy(net, &view, &a);
-            net_backward(net, &view);
-        shard_stepped:
-            gnorm = optim_clip(net_grads(net), np, clip);
-            if (!isfinite(gnorm)) { /* after the allreduce: the same on every rank */
-                bad = gnorm;
-                bad_what = "gradient";
-                bad_batch = bi + 1;
-                rolled = true;
-                break;
-            }
-            optim_step(&m->optim, net_params(net), net_grads(net));
-            if (!all_finite(net_params(net), np)) { /* the weights are the same on every rank */
-                /* an update overflowed, or a weight was not finite with no gradient */
-                bad = NAN;
-                bad_what = "weights";
-                bad_batch = bi + 1;
-                rolled = true;
-                break;
-            }
+/* Something became what it is (not finite) in batch bi: roll back. */
+static void loop_bad(Loop *L, float bad, const char *what, int64_t bi)
+{
+    L->bad = bad;
+    L->bad_what = what;
+    L->bad_batch = bi + 1;
+    L->rolled = true;
+}
 
-            pg->batches++;
-            pg->batch_in_epoch = bi + 1;
-            batches_run++;
-            positions_run += a.positions;
-            loss_sum += loss;
-            acc.right += share(a.right, a.positions);
-            acc.positions++;
-            pg->train_loss = (float)(loss_sum / (double)(bi + 1));
-            pg->train_acc = (float)(acc.right / (double)(bi + 1));
-            pg->seconds = seconds_before + (now_sec() - t0);
-
-            memset(&ev, 0, sizeof ev);
-            ev.kind = TRAIN_EV_BATCH;
-            ev.epoch = pg->epoch;
-            ev.epochs = ts->epochs;
-            ev.batch = bi + 1;
-            ev.batches = nbatches;
-            ev.global_batch = pg->batches;
-            ev.loss = loss;
-            ev.acc = (float)share(a.right, a.positions);
-            ev.acc_bits = (float)share(a.right_bits, a.positions);
-            ev.acc_argmax = (float)share(a.right_argmax, a.positions);
-            ev.grad_norm = gnorm;
-            ev.epoch_loss = pg->train_loss;
-            ev.epoch_acc = pg->train_acc;
-            ev.val_loss = pg->val_loss;
-            ev.val_acc = pg->val_acc;
-            ev.val_acc_bits = ev.val_acc_argmax = NAN;
-            ev.elapsed = now_sec() - t0;
-            ev.steps_per_sec = ev.elapsed > 0 ? (double)positions_run / ev.elapsed : 0;
-            ev.head = m->net.head;
-            {
-                int64_t left = (nbatches - bi - 1) + (int64_t)(ts->epochs - pg->epoch - 1) * nbatches;
-                ev.eta = batches_run ? ev.elapsed / (double)batches_run * (double)left : 0;
-            }
-            if (log)
-                fprintf(log, "train,%d,%lld,%lld,%.6f,%.6f,%.6f,%.6f,%.6f,%.6g,%lld,%.3f\n",
-                        pg->epoch + 1, (long long)bi + 1, (long long)pg->batches, loss, ev.acc,
-                        ev.acc_bits, ev.acc_argmax, gnorm, ts->optim.lr, (long long)a.positions,
-                        pg->seconds);
-            emit(run, &ev);
-            if ((shard_on(run) ? shard_stop : run->stop && atomic_load(run->stop)) ||
-                (run->max_batches > 0 && batches_run >= run->max_batches)) {
-                stopped = true;
-                break;
-            }
-            /* Checkpoints within the epoch (its end makes one anyway): every
-             * checkpoint_batches batches (the same batches on every rank), or
-             * every checkpoint_secs seconds in one process. */
-            if (bi + 1 < nbatches &&
-                ((run->checkpoint_batches > 0 && pg->batches % run->checkpoint_batches == 0) ||
-                 (!shard_on(run) && run->checkpoint_secs > 0 &&
-                  now_sec() - last_ckpt >= run->checkpoint_secs))) {
-                if (log)
-                    fflush(log);
-                pg->seconds = seconds_before + (now_sec() - t0);
-                if ((s = checkpoint(m, run, net, clip, &agreed, &snap, err)))
-                    goto done;
-                last_ckpt = now_sec();
-            }
-        }
-        if (rolled) {
-            /* Not finite: back to the last checkpoint with half the rate. */
-            int at_epoch = pg->epoch + 1;
-            rolled = false;
-            if (!snap.ok || ++rollbacks > MAX_ROLLBACKS) {
-                if (shard_on(run)) {
-                    agreed = true;
-                    run->shard->own = dist_rank(run->shard->dist) == 0;
-                }
-                s = reel_fail(err, REEL_EFORMAT,
-                              "the %s became %f at epoch %d batch %lld%s; the last checkpoint "
-                              "(%s) is intact: lower the learning rate (--lr) or clip (--clip)",
-                              bad_what, (double)bad,
-                              at_epoch, (long long)bad_batch,
-                              snap.ok ? " after 8 rollbacks" : "", run->out_path);
-                goto done;
-            }
-            snap_restore(&snap, m);
-            ts->optim.lr *= 0.5f;
-            m->optim.c.lr = ts->optim.lr;
-            memset(&ev, 0, sizeof ev);
-            ev.kind = TRAIN_EV_ROLLBACK;
-            ev.epoch = pg->epoch;
-            ev.epochs = ts->epochs;
-            ev.batch = pg->batch_in_epoch;
-            ev.global_batch = pg->batches;
-            ev.loss = bad;
-            ev.val_loss = pg->val_loss;
-            ev.val_acc = pg->val_acc;
-            ev.head = m->net.head;
-            {
-                char where[64];
-                if (pg->batches == 0)
-                    snprintf(where, sizeof where, "the start");
-                else if (pg->batch_in_epoch == 0)
-                    snprintf(where, sizeof where, "the end of epoch %d", pg->epoch);
-                else
-                    snprintf(where, sizeof where, "epoch %d batch %lld", pg->epoch + 1,
-                             (long long)pg->batch_in_epoch);
-                snprintf(ev.msg, sizeof ev.msg,
-                         "the %s became %g at epoch %d batch %lld: back to the last checkpoint "
-                         "(%s), learning rate halved to %g (rollback %d of at most %d)",
-                         bad_what, (double)bad, at_epoch, (long long)bad_batch, where,
-                         (double)ts->optim.lr, rollbacks, MAX_ROLLBACKS);
-            }
-            if (log)
-                fprintf(log, "rollback,%d,%lld,%lld,%.6f,,,,,%.6g,,%.3f\n", at_epoch,
-                        (long long)bad_batch, (long long)pg->batches, (double)bad,
-                        ts->optim.lr, pg->seconds);
-            emit(run, &ev);
-            continue;
-        }
-        if (!stopped) {
-            EvalResult vr;
-            if ((s = shard_on(run) ? shard_evaluate(m, val, run, &vr, &agreed, err)
-                                   : train_evaluate(m, val, &vr, err)))
-                goto done;
-            pg->epoch++;
-            pg->batch_in_epoch = 0;
-            pg->val_loss = vr.positions ? (float)vr.loss : NAN;
-            pg->val_acc = vr.positions ? (float)vr.acc : NAN;
-            if (vr.positions && vr.loss < pg->best_val_loss)
-                pg->best_val_loss = (float)vr.loss;
-            memset(&ev, 0, sizeof ev);
-            ev.kind = TRAIN_EV_EPOCH;
-            ev.epoch = pg->epoch - 1;
-            ev.epochs = ts->epochs;
-            ev.batch = ev.batches = nbatches;
-            ev.global_batch = pg->batches;
-            ev.epoch_loss = pg->train_loss;
-            ev.epoch_acc = pg->train_acc;
-            ev.val_loss = pg->val_loss;
-            ev.val_acc = pg->val_acc;
-            ev.val_acc_bits = vr.positions ? (float)vr.acc_bits : NAN;
-            ev.val_acc_argmax = vr.positions ? (float)vr.acc_argmax : NAN;
-            ev.elapsed = now_sec() - t0;
-            ev.steps_per_sec = ev.elapsed > 0 ? (double)positions_run / ev.elapsed : 0;
-            ev.head = m->net.head;
-            if (log)
-                fprintf(log, "val,%d,,%lld,%.6f,%.6f,%.6f,%.6f,,,%lld,%.3f\n", pg->epoch,
-                        (long long)pg->batches, vr.loss, vr.acc, vr.acc_bits, vr.acc_argmax,
-                        (long long)vr.positions, pg->seconds);
-            emit(run, &ev);
-        }
-        /* A checkpoint after every epoch, and when stopping. */
-        if (log)
-            fflush(log);
-        pg->seconds = seconds_before + (now_sec() - t0);
-        /* Data-parallel: rank 0 saves, and every rank checks the weights. */
-        if ((s = checkpoint(m, run, net, clip, &agreed, &snap, err)))
-            goto done;
-        last_ckpt = now_sec();
+/* Forward and backward over batch bi (on several ranks: this rank's part,
+ * and then the sums); *loss and *a are the whole batch's. */
+static ReelStatus batch_compute(Loop *L, int64_t bi, float *loss, AccCount *a, ReelError *err)
+{
+    int64_t from = bi * L->B;
+    int nb = (int)(L->nw - from < L->B ? L->nw - from : L->B), T = 0;
+    NetBatch view;
+    for (int k = 0; k < nb; k++) {
+        L->sel[k] = L->win[L->order[from + k]];
+        if (L->sel[k].len > T)
+            T = L->sel[k].len;
     }
-    memset(&ev, 0, sizeof ev);
-    ev.kind = stopped ? TRAIN_EV_STOPPED : TRAIN_EV_DONE;
-    ev.epoch = pg->epoch;
-    ev.epochs = ts->epochs;
+    if (shard_on(L->run))
+        return shard_batch(L->m, L->train, L->run, &L->bb, &L->xfer, L->sel, nb, L->shard_sel,
+                           L->m->progress.batches, loss, a, &L->shard_stop, err);
+    data_fill(L->train, L->sel, nb, L->W, L->B, L->bb.x, L->bb.x_ids, L->bb.y, L->bb.y_ids,
+              L->bb.mask);
+    /* Time-major: the first T rows of the (W, B) buffers are the batch. */
+    view = batch_view(&L->bb, L->train, T);
+    *loss = net_forward(L->net, &view, true, &L->m->progress.drop_rng);
+    if (!isfinite(*loss))
+        return REEL_OK;
+    count_accuracy(L->net, &view, a);
+    net_backward(L->net, &view);
+    return REEL_OK;
+}
+
+/* After batch bi's step: the progress, its log line and event. */
+static void batch_report(Loop *L, int64_t bi, float loss, float gnorm, const AccCount *a)
+{
+    Model *m = L->m;
+    TrainProgress *pg = &m->progress;
+    const TrainSettings *ts = &m->train;
+    TrainEvent ev;
+    int64_t left;
+    pg->batches++;
+    pg->batch_in_epoch = bi + 1;
+    L->batches_run++;
+    L->positions_run += a->positions;
+    L->loss_sum += loss;
+    L->acc.right += share(a->right, a->positions);
+    L->acc.positions++;
+    pg->train_loss = (float)(L->loss_sum / (double)(bi + 1));
+    pg->train_acc = (float)(L->acc.right / (double)(bi + 1));
+    pg->seconds = L->seconds_before + loop_elapsed(L);
+
+    event_start(&ev, TRAIN_EV_BATCH, m);
+    ev.batch = bi + 1;
+    ev.batches = L->nbatches;
+    ev.global_batch = pg->batches;
+    ev.loss = loss;
+    ev.acc = (float)share(a->right, a->positions);
+    ev.acc_bits = (float)share(a->right_bits, a->positions);
+    ev.acc_argmax = (float)share(a->right_argmax, a->positions);
+    ev.grad_norm = gnorm;
+    ev.epoch_loss = pg->train_loss;
+    ev.epoch_acc = pg->train_acc;
+    ev.val_acc_bits = ev.val_acc_argmax = NAN;
+    ev.elapsed = loop_elapsed(L);
+    ev.steps_per_sec = loop_rate(L, ev.elapsed);
+    left = (L->nbatches - bi - 1) + (int64_t)(ts->epochs - pg->epoch - 1) * L->nbatches;
+    ev.eta = L->batches_run ? ev.elapsed / (double)L->batches_run * (double)left : 0;
+    if (L->log)
+        fprintf(L->log, "train,%d,%lld,%lld,%.6f,%.6f,%.6f,%.6f,%.6f,%.6g,%lld,%.3f\n",
+                pg->epoch + 1, (long long)bi + 1, (long long)pg->batches, loss, ev.acc,
+                ev.acc_bits, ev.acc_argmax, gnorm, ts->optim.lr, (long long)a->positions,
+                pg->seconds);
+    emit(L->run, &ev);
+}
+
+/* A checkpoint: the log flushed, the time counted, the file saved. */
+static ReelStatus loop_checkpoint(Loop *L, ReelError *err)
+{
+    ReelStatus s;
+    if (L->log)
+        fflush(L->log);
+    L->m->progress.seconds = L->seconds_before + loop_elapsed(L);
+    if ((s = checkpoint(L->m, L->run, L->net, L->clip, &L->agreed, &L->snap, err)))
+        return s;
+    L->last_ckpt = now_sec();
+    return REEL_OK;
+}
+
+/* Batch bi: compute, step, report; then a stop or a checkpoint when due.
+ * Sets L->rolled (a value not finite) or L->stopped. */
+static ReelStatus loop_batch(Loop *L, int64_t bi, ReelError *err)
+{
+    const TrainRun *run = L->run;
+    AccCount a = {0, 0, 0, 0};
+    float loss, gnorm;
+    ReelStatus s;
+    if ((s = batch_compute(L, bi, &loss, &a, err)))
+        return s;
+    if (!isfinite(loss)) {
+        /* on several ranks, the whole batch's: every rank rolls back alike */
+        loop_bad(L, loss, "loss", bi);
+        return REEL_OK;
+    }
+    gnorm = optim_clip(net_grads(L->net), L->np, L->clip);
+    if (!isfinite(gnorm)) { /* after the allreduce: the same on every rank */
+        loop_bad(L, gnorm, "gradient", bi);
+        return REEL_OK;
+    }
+    optim_step(&L->m->optim, net_params(L->net), net_grads(L->net));
+    if (!all_finite(net_params(L->net), L->np)) { /* the weights are the same on every rank */
+        /* an update overflowed, or a weight was not finite with no gradient */
+        loop_bad(L, NAN, "weights", bi);
+        return REEL_OK;
+    }
+    batch_report(L, bi, loss, gnorm, &a);
+    if ((shard_on(run) ? L->shard_stop : run->stop && atomic_load(run->stop)) ||
+        (run->max_batches > 0 && L->batches_run >= run->max_batches)) {
+        L->stopped = true;
+        return REEL_OK;
+    }
+    /* Checkpoints within the epoch (its end makes one anyway): every
+     * checkpoint_batches batches (the same batches on every rank), or
+     * every checkpoint_secs seconds in one process. */
+    if (bi + 1 < L->nbatches &&
+        ((run->checkpoint_batches > 0 && L->m->progress.batches % run->checkpoint_batches == 0) ||
+         (!shard_on(run) && run->checkpoint_secs > 0 &&
+          now_sec() - L->last_ckpt >= run->checkpoint_secs)))
+        return loop_checkpoint(L, err);
+    return REEL_OK;
+}
+
+/* Not finite: back to the last checkpoint with half the rate, or fail
+ * after MAX_ROLLBACKS. */
+static ReelStatus loop_rollback(Loop *L, ReelError *err)
+{
+    Model *m = L->m;
+    TrainProgress *pg = &m->progress;
+    TrainSettings *ts = &m->train;
+    const TrainRun *run = L->run;
+    int at_epoch = pg->epoch + 1;
+    TrainEvent ev;
+    char where[64];
+    L->rolled = false;
+    if (!L->snap.ok || ++L->rollbacks > MAX_ROLLBACKS) {
+        if (shard_on(run)) {
+            L->agreed = true;
+            run->shard->own = dist_rank(run->shard->dist) == 0;
+        }
+        return reel_fail(err, REEL_EFORMAT,
+                         "the %s became %f at epoch %d batch %lld%s; the last checkpoint "
+                         "(%s) is intact: lower the learning rate (--lr) or clip (--clip)",
+                         L->bad_what, (double)L->bad, at_epoch, (long long)L->bad_batch,
+                         L->snap.ok ? " after 8 rollbacks" : "", run->out_path);
+    }
+    snap_restore(&L->snap, m);
+    ts->optim.lr *= 0.5f;
+    m->optim.c.lr = ts->optim.lr;
+    event_start(&ev, TRAIN_EV_ROLLBACK, m);
+    ev.batch = pg->batch_in_epoch;
+    ev.global_batch = pg->batches;
+    ev.loss = L->bad;
+    if (pg->batches == 0)
+        snprintf(where, sizeof where, "the start");
+    else if (pg->batch_in_epoch == 0)
+        snprintf(where, sizeof where, "the end of epoch %d", pg->epoch);
+    else
+        snprintf(where, sizeof where, "epoch %d batch %lld", pg->epoch + 1,
+                 (long long)pg->batch_in_epoch);
+    snprintf(ev.msg, sizeof ev.msg,
+             "the %s became %g at epoch %d batch %lld: back to the last checkpoint "
+             "(%s), learning rate halved to %g (rollback %d of at most %d)",
+             L->bad_what, (double)L->bad, at_epoch, (long long)L->bad_batch, where,
+             (double)ts->optim.lr, L->rollbacks, MAX_ROLLBACKS);
+    if (L->log)
+        fprintf(L->log, "rollback,%d,%lld,%lld,%.6f,,,,,%.6g,,%.3f\n", at_epoch,
+                (long long)L->bad_batch, (long long)pg->batches, (double)L->bad, ts->optim.lr,
+                pg->seconds);
+    emit(run, &ev);
+    return REEL_OK;
+}
+
+/* The epoch is done: validation, its log line and the EPOCH event. */
+static ReelStatus loop_validate(Loop *L, ReelError *err)
+{
+    Model *m = L->m;
+    TrainProgress *pg = &m->progress;
+    EvalResult vr;
+    TrainEvent ev;
+    ReelStatus s;
+    if ((s = shard_on(L->run) ? shard_evaluate(m, L->val, L->run, &vr, &L->agreed, err)
+                              : train_evaluate(m, L->val, &vr, err)))
+        return s;
+    pg->epoch++;
+    pg->batch_in_epoch = 0;
+    pg->val_loss = vr.positions ? (float)vr.loss : NAN;
+    pg->val_acc = vr.positions ? (float)vr.acc : NAN;
+    if (vr.positions && vr.loss < pg->best_val_loss)
+        pg->best_val_loss = (float)vr.loss;
+    event_start(&ev, TRAIN_EV_EPOCH, m);
+    ev.epoch = pg->epoch - 1;
+    ev.batch = ev.batches = L->nbatches;
+    ev.global_batch = pg->batches;
+    ev.epoch_loss = pg->train_loss;
+    ev.epoch_acc = pg->train_acc;
+    ev.val_acc_bits = vr.positions ? (float)vr.acc_bits : NAN;
+    ev.val_acc_argmax = vr.positions ? (float)vr.acc_argmax : NAN;
+    ev.elapsed = loop_elapsed(L);
+    ev.steps_per_sec = loop_rate(L, ev.elapsed);
+    if (L->log)
+        fprintf(L->log, "val,%d,,%lld,%.6f,%.6f,%.6f,%.6f,,,%lld,%.3f\n", pg->epoch,
+                (long long)pg->batches, vr.loss, vr.acc, vr.acc_bits, vr.acc_argmax,
+                (long long)vr.positions, pg->seconds);
+    emit(L->run, &ev);
+    return REEL_OK;
+}
+
+/* One epoch (or what is left of it): its batches, then a rollback, or
+ * validation, and a checkpoint. */
+static ReelStatus loop_epoch(Loop *L, ReelError *err)
+{
+    ReelStatus s;
+    if ((s = loop_epoch_open(L, err)))
+        return s;
+    for (int64_t bi = L->m->progress.batch_in_epoch; bi < L->nbatches; bi++) {
+        if ((s = loop_batch(L, bi, err)))
+            return s;
+        if (L->rolled || L->stopped)
+            break;
+    }
+    if (L->rolled)
+        return loop_rollback(L, err);
+    if (!L->stopped && (s = loop_validate(L, err)))
+        return s;
+    /* A checkpoint after every epoch, and when stopping.  Data-parallel:
+     * rank 0 saves, and every rank checks the weights. */
+    return loop_checkpoint(L, err);
+}
+
+/* Every epoch done, or stopped: the last event. */
+static void loop_end(Loop *L)
+{
+    Model *m = L->m;
+    TrainProgress *pg = &m->progress;
+    TrainEvent ev;
+    event_start(&ev, L->stopped ? TRAIN_EV_STOPPED : TRAIN_EV_DONE, m);
     ev.batch = pg->batch_in_epoch;
     ev.global_batch = pg->batches;
     ev.epoch_loss = pg->train_loss;
     ev.epoch_acc = pg->train_acc;
-    ev.val_loss = pg->val_loss;
-    ev.val_acc = pg->val_acc;
-    ev.elapsed = now_sec() - t0;
-    ev.steps_per_sec = ev.elapsed > 0 ? (double)positions_run / ev.elapsed : 0;
-    ev.head = m->net.head;
-    snprintf(ev.msg, sizeof ev.msg, "%s", run->out_path);
-    emit(run, &ev);
-done:
+    ev.elapsed = loop_elapsed(L);
+    ev.steps_per_sec = loop_rate(L, ev.elapsed);
+    snprintf(ev.msg, sizeof ev.msg, "%s", L->run->out_path);
+    emit(L->run, &ev);
+}
+
+static ReelStatus loop_close(Loop *L, ReelStatus s, ReelError *err)
+{
+    const TrainRun *run = L->run;
     if (shard_on(run) && s) {
         /* Ranks that failed before the first batch tell the others there. */
-        if (!set_up)
-            s = shard_agree(run, s, &agreed, err);
-        if (!agreed) {
+        if (!L->set_up)
+            s = shard_agree(run, s, &L->agreed, err);
+        if (!L->agreed) {
             run->shard->alone = true;
             run->shard->own = true;
         }
     }
-    free(shard_sel);
-    shard_xfer_free(&xfer);
-    snap_free(&snap);
-    m->optim.c.clip_norm = clip;
-    if (log)
-        fclose(log);
-    batch_free(&bb);
-    free(win);
-    free(order);
+    free(L->shard_sel);
+    shard_xfer_free(&L->xfer);
+    snap_free(&L->snap);
+    L->m->optim.c.clip_norm = L->clip;
+    if (L->log)
+        fclose(L->log);
+    batch_free(&L->bb);
+    free(L->sel);
+    free(L->win);
+    free(L->order);
     return s;
+}
+
+ReelStatus train_run(Model *m, const Dataset *train, const Dataset *val, const TrainRun *run,
+                     ReelError *err)
+{
+    Loop L;
+    ReelStatus s;
+    memset(&L, 0, sizeof L);
+    L.m = m;
+    L.train = train;
+    L.val = val;
+    /* Data-parallel (TrainShard): the epoch is cut on every rank's tunes. */
+    L.cut = shard_on(run) ? run->shard->all : train;
+    L.run = run;
+    L.W = m->train.window;
+    L.B = m->train.batch;
+    L.clip = m->train.optim.clip_norm;
+    L.t0 = L.last_ckpt = now_sec();
+    L.seconds_before = m->progress.seconds;
+    L.bad_what = "loss";
+    if (L.W < 1 || L.B < 1)
+        return reel_fail(err, REEL_EARG, "window and batch must be at least 1");
+    if (L.cut->n_tunes == 0)
+        return reel_fail(err, REEL_EEMPTY, "no tune long enough to train on");
+    s = loop_open(&L, err);
+    while (!s && m->progress.epoch < m->train.epochs && !L.stopped)
+        s = loop_epoch(&L, err);
+    if (!s)
+        loop_end(&L);
+    return loop_close(&L, s, err);
 }

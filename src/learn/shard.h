@@ -1,4 +1,4 @@
-/* train_dist.h — what `reel train` does differently on several ranks
+/* shard.h — what a training job (job.h) does differently on several ranks
  * (mpirun -np N reel train ...): each rank reads its share of the corpus,
  * and the ranks tell each other enough to agree on the tunes of the whole
  * job, in the order one process would load them, the validation split, the
@@ -7,8 +7,8 @@
  * Every function is a collective: every rank calls it, in the same order.
  * They print nothing; errors come back in err.
  */
-#ifndef REEL_CLI_TRAIN_DIST_H
-#define REEL_CLI_TRAIN_DIST_H
+#ifndef REEL_SHARD_H
+#define REEL_SHARD_H
 
 #include <stdint.h>
 
@@ -51,8 +51,11 @@ ReelStatus shard_index(Dist *d, const Dataset *mine, const int32_t *pos, int32_t
 /* Sum encoding figures over the ranks. */
 ReelStatus shard_sum_stats(Dist *d, EncStats *st, ReelError *err);
 
-/* Every rank says whether it failed; REEL_OK when none did, else the first
- * failing rank's number in *who (its own status for that rank). */
+/* Every rank says whether it failed; REEL_OK when none did.  A rank that
+ * failed keeps its status and message; the others get one naming it.
+ * *who: the failing rank when only one did, -1 when several did (or none),
+ * SHARD_UNKNOWN when the ranks could not tell each other (MPI failed). */
+#define SHARD_UNKNOWN (-2)
 ReelStatus shard_check(Dist *d, ReelStatus mine, int *who, ReelError *err);
 
 #endif

@@ -1,5 +1,5 @@
-/* train_dist.c — see train_dist.h. */
-#include "train_dist.h"
+/* shard.c — see shard.h. */
+#include "shard.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +12,8 @@ ReelStatus shard_check(Dist *d, ReelStatus mine, int *who, ReelError *err)
     ReelStatus s;
     *who = -1;
     if ((s = dist_sum_f64(d, f, 2, &e))) {
-        if (!mine)
+        *who = SHARD_UNKNOWN;
+        if (!mine && err)
             *err = e;
         return mine ? mine : s;
     }

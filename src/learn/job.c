@@ -1,0 +1,271 @@
+/* job.c — see job.h. */
+#include "job.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The split's shuffle: its own stream of the seed (the network's init and
+ * the dropout masks have theirs). */
+#define JOB_SPLIT_SEED 0x5EED5EED5EED5EEDull
+
+void job_init(TrainJob *j, const JobConfig *cfg, Model *m, Dist *dist)
+{
+    memset(j, 0, sizeof *j);
+    j->cfg = *cfg;
+    j->m = m;
+    j->dist = dist;
+    j->failed_rank = -1;
+    corpus_init(&j->corpus);
+}
+
+void job_free(TrainJob *j)
+{
+    data_free(&j->train);
+    data_free(&j->val);
+    data_free(&j->all);
+    shard_corpus_free(&j->sc);
+    free(j->local);
+    free(j->owner);
+    free(j->tr_which);
+    free(j->va_which);
+    free(j->tr_pos);
+    free(j->order);
+    corpus_free(&j->corpus);
+    memset(j, 0, sizeof *j);
+    j->failed_rank = -1;
+}
+
+bool job_sharded(const TrainJob *j)
+{
+    return dist_size(j->dist) > 1;
+}
+
+void job_path_beside(const char *model, const char *suffix, char *out, size_t n)
+{
+    size_t len;
+    snprintf(out, n, "%s", model);
+    len = strlen(out);
+    if (len > 5 && !strcmp(out + len - 5, ".reel"))
+        out[len - 5] = '\0';
+    strncat(out, suffix, n - strlen(out) - 1);
+}
+
+JobResume job_resume(TrainJob *j, ReelError *err)
+{
+    Model *m = j->m;
+    JobConfig *c = &j->cfg;
+    JobResume why = JOB_RESUME_OK;
+    if (model_load(m, c->out, 0, 0, err))
+        why = JOB_RESUME_UNREADABLE;
+    else if (!m->optim.state) {
+        why = JOB_RESUME_NO_STATE;
+        reel_fail(err, REEL_EARG, "%s holds no optimizer state (saved for sharing)", c->out);
+    } else {
+        if (c->resume_epochs > 0 && (!c->resume_raise_only || c->resume_epochs > m->train.epochs))
+            m->train.epochs = c->resume_epochs;
+        if (m->progress.epoch >= m->train.epochs) {
+            why = JOB_RESUME_FINISHED;
+            reel_fail(err, REEL_EARG, "%s has finished its %d epochs", c->out, m->train.epochs);
+        }
+    }
+    if (why) {
+        model_free(m);
+        model_init(m);
+        return why;
+    }
+    c->enc = m->enc;
+    c->train = m->train;
+    j->resumed = true;
+    return JOB_RESUME_OK;
+}
+
+/* A step of several ranks: agree on the outcome, and remember whose
+ * failure it was. */
+static ReelStatus job_agree(TrainJob *j, ReelStatus mine, ReelError *err)
+{
+    if (!job_sharded(j))
+        return mine;
+    return shard_check(j->dist, mine, &j->failed_rank, err);
+}
+
+ReelStatus job_load(TrainJob *j, ReelError *err)
+{
+    const JobConfig *c = &j->cfg;
+    Corpus *cp = &j->corpus;
+    ReelStatus s;
+    if (job_sharded(j)) {
+        s = shard_corpus_load(j->dist, &j->sc, cp, c->paths, c->n_paths, &c->corpus,
+                              c->max_tunes, err);
+        if (s)
+            return s;
+        j->n_tunes = j->sc.n;
+        j->skipped = j->sc.skips;
+        j->files_loaded = j->sc.files_loaded;
+    } else {
+        if ((s = corpus_load(cp, c->paths, c->n_paths, &c->corpus, err)))
+            return s;
+        if (c->max_tunes > 0 && cp->n_tunes > c->max_tunes) {
+            for (int32_t i = (int32_t)c->max_tunes; i < cp->n_tunes; i++)
+                tune_free(&cp->tunes[i]);
+            cp->n_tunes = (int32_t)c->max_tunes;
+        }
+        j->n_tunes = cp->n_tunes;
+        j->skipped = cp->n_skips;
+        j->files_loaded = cp->files_loaded;
+    }
+    for (int32_t i = 0; i < cp->n_tunes; i++)
+        j->notes += cp->tunes[i].n_notes;
+    return REEL_OK;
+}
+
+ReelStatus job_split(TrainJob *j, ReelError *err)
+{
+    const TrainSettings *ts = &j->cfg.train;
+    int32_t n = j->n_tunes;
+    size_t bytes = (size_t)(n + 1) * sizeof(int32_t);
+    bool sharded = job_sharded(j);
+    int me = dist_rank(j->dist);
+    Rng split;
+
+    j->order = malloc(bytes);
+    j->tr_which = malloc(bytes);
+    j->va_which = malloc(bytes);
+    j->tr_pos = malloc(bytes);
+    if (!j->order || !j->tr_which || !j->va_which || !j->tr_pos)
+        return reel_fail(err, REEL_ENOMEM, "out of memory");
+    for (int32_t i = 0; i < n; i++)
+        j->order[i] = i;
+    rng_seed(&split, ts->seed ^ JOB_SPLIT_SEED);
+    rng_shuffle_i32(&split, j->order, n);
+    j->n_val = (int32_t)floor(ts->val_split * n + 0.5);
+    if (ts->val_split > 0 && j->n_val == 0 && n >= 2)
+        j->n_val = 1;
+    j->n_train = n - j->n_val;
+    if (j->n_train < 1)
+        return reel_fail(err, REEL_EEMPTY,
+                         "%d tune(s) is too few to hold %.0f%% out for validation", n,
+                         ts->val_split * 100);
+    /* This process's tunes (indices into corpus), in the order of the job's
+     * training and validation lists. */
+    for (int32_t i = 0; i < n; i++) {
+        int32_t g = j->order[i];
+        if (sharded && j->sc.owner[g] != me)
+            continue;
+        if (i < j->n_val) {
+            j->va_which[j->n_va++] = sharded ? j->sc.lidx[g] : g;
+        } else {
+            j->tr_pos[j->n_tr] = i - j->n_val;
+            j->tr_which[j->n_tr++] = sharded ? j->sc.lidx[g] : g;
+        }
+    }
+    return REEL_OK;
+}
+
+/* Tokens: the vocabulary of the training tunes only (validation must not
+ * leak in), of every rank. */
+static ReelStatus job_vocab(TrainJob *j, ReelError *err)
+{
+    Model *m = j->m;
+    ReelStatus s = REEL_OK;
+    if (!(m->vocab = vocab_new()))
+        s = reel_fail(err, REEL_ENOMEM, "out of memory");
+    for (int32_t i = 0; !s && i < j->n_tr; i++)
+        s = enc_tokens_count(&j->cfg.enc, &j->corpus.tunes[j->tr_which[i]], m->vocab, err);
+    if (job_sharded(j) && (s = job_agree(j, s, err)) == REEL_OK)
+        s = shard_vocab_merge(j->dist, &m->vocab, err);
+    if (s)
+        return s;
+    vocab_prune(m->vocab, j->cfg.vocab_min);
+    vocab_finish(m->vocab);
+    return REEL_OK;
+}
+
+/* What the model says it was trained on: the paths and the part. */
+static void job_describe(const JobConfig *c, char *out, size_t n)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (int i = 0; i < c->n_paths && used + 2 < n; i++)
+        used += (size_t)snprintf(out + used, n - used, "%s%s", i ? " " : "", c->paths[i]);
+    if (c->corpus.quant.part && used + 2 < n)
+        snprintf(out + used, n - used, " (part %s)", c->corpus.quant.part);
+}
+
+ReelStatus job_build(TrainJob *j, ReelError *err)
+{
+    Model *m = j->m;
+    NetConfig nc = j->cfg.net;
+    Rng init;
+    ReelStatus s;
+    if (j->resumed)
+        return REEL_OK;
+    m->enc = j->cfg.enc;
+    if (m->enc.kind == ENC_TOKENS && (s = job_vocab(j, err)))
+        return s;
+    if ((s = model_net_for_encoding(&m->enc, m->vocab, &nc, err)) ||
+        (s = net_config_check(&nc, err)) || (s = net_new(&m->nn, &nc, 0, 0, err)))
+        return s;
+    m->net = nc;
+    rng_seed(&init, j->cfg.train.seed);
+    net_init(m->nn, &init);
+    m->train = j->cfg.train;
+    job_describe(&j->cfg, m->train.corpus, sizeof m->train.corpus);
+    return REEL_OK;
+}
+
+ReelStatus job_data(TrainJob *j, ReelError *err)
+{
+    Model *m = j->m;
+    const Tune *tunes = j->corpus.tunes;
+    bool sharded = job_sharded(j);
+    ReelStatus s = data_build(&j->train, tunes, j->tr_which, j->n_tr, &m->enc, m->vocab, err);
+    if (!s)
+        s = data_build(&j->val, tunes, j->va_which, j->n_va, &m->enc, m->vocab, err);
+    if (sharded && (s = job_agree(j, s, err)) == REEL_OK)
+        s = shard_index(j->dist, &j->train, j->tr_pos, j->n_train, &j->all, &j->local, &j->owner,
+                        err);
+    if (s)
+        return s;
+    j->st_train = j->train.st;
+    j->st_val = j->val.st;
+    if (sharded && ((s = shard_sum_stats(j->dist, &j->st_train, err)) ||
+                    (s = shard_sum_stats(j->dist, &j->st_val, err)))) {
+        j->alone = true;
+        return s;
+    }
+    m->train.tunes_train = j->n_train;
+    m->train.tunes_val = j->n_val;
+    m->train.steps_train = (long)(sharded ? j->all.positions : j->train.positions);
+    corpus_free(&j->corpus); /* the encoded rows are all training needs */
+    corpus_init(&j->corpus);
+    return REEL_OK;
+}
+
+ReelStatus job_train(TrainJob *j, atomic_int *stop, TrainCallback cb, void *user,
+                     ReelError *err)
+{
+    const JobConfig *c = &j->cfg;
+    bool rank0 = dist_rank(j->dist) == 0;
+    TrainRun run;
+    memset(&run, 0, sizeof run);
+    run.out_path = c->out;
+    run.log_path = rank0 ? c->log_path : NULL;
+    run.stop = stop;
+    run.cb = rank0 ? cb : NULL;
+    run.user = user;
+    run.max_batches = c->max_batches;
+    run.checkpoint_batches = c->checkpoint_batches;
+    run.checkpoint_secs = c->checkpoint_secs;
+    if (job_sharded(j)) {
+        memset(&j->shard, 0, sizeof j->shard);
+        j->shard.dist = j->dist;
+        j->shard.all = &j->all;
+        j->shard.local = j->local;
+        j->shard.owner = j->owner;
+        run.shard = &j->shard;
+        dist_watch(j->dist, stop, c->mpi_timeout);
+    }
+    return train_run(j->m, &j->train, &j->val, &run, err);
+}
