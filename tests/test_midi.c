@@ -172,13 +172,20 @@ static void b_eot(Smf *b)
     b_track_end(b);
 }
 
+/* A format-0 file of one track (480 ticks a quarter): the events given,
+ * then the end of the track. */
+#define B_FILE(b, ...)                                                          \
+    do {                                                                        \
+        b_header(b, 0, 1, 480);                                                 \
+        b_track(b);                                                             \
+        B(b, __VA_ARGS__);                                                      \
+        b_eot(b);                                                               \
+    } while (0)
+
 /* A valid one-track file with one note (the base of most damaged files). */
 static void b_simple(Smf *b)
 {
-    b_header(b, 0, 1, 480);
-    b_track(b);
-    B(b, 0, 0x90, 60, 100, 0x83, 0x60, 0x80, 60, 0);
-    b_eot(b);
+    B_FILE(b, 0, 0x90, 60, 100, 0x83, 0x60, 0x80, 60, 0);
 }
 
 static void expect_fail(const Smf *b, ReelStatus want, const char *frag, const char *what)
@@ -439,39 +446,21 @@ static void test_damage(void)
     b_track_end(&b);
     expect_fail(&b, REEL_EFORMAT, "end-of-track", "no EOT");
 
-    b_header(&b, 0, 1, 480);
-    b_track(&b);
-    B(&b, 0, 60, 100);
-    b_eot(&b);
+    B_FILE(&b, 0, 60, 100);
     expect_fail(&b, REEL_EFORMAT, "status byte", "running status first");
-    b_header(&b, 0, 1, 480);
-    b_track(&b);
-    B(&b, 0, 0x90, 60, 100, 0, 0xff, 0x01, 1, 'x', 10, 60, 0);
-    b_eot(&b);
+    B_FILE(&b, 0, 0x90, 60, 100, 0, 0xff, 0x01, 1, 'x', 10, 60, 0);
     expect_fail(&b, REEL_EFORMAT, "status byte", "running status after meta");
-    b_header(&b, 0, 1, 480);
-    b_track(&b);
-    B(&b, 0, 0x90, 60, 100, 0, 0xf0, 2, 0x7e, 0xf7, 10, 60, 0);
-    b_eot(&b);
+    B_FILE(&b, 0, 0x90, 60, 100, 0, 0xf0, 2, 0x7e, 0xf7, 10, 60, 0);
     expect_fail(&b, REEL_EFORMAT, "status byte", "running status after sysex");
-    b_header(&b, 0, 1, 480);
-    b_track(&b);
-    B(&b, 0, 0x90, 60, 0x93);
-    b_eot(&b);
+    B_FILE(&b, 0, 0x90, 60, 0x93);
     expect_fail(&b, REEL_EFORMAT, "data byte", "data byte >= 0x80");
     for (int sys = 0xf1; sys <= 0xfe; sys++) {
         if (sys == 0xf7)
             continue;
-        b_header(&b, 0, 1, 480);
-        b_track(&b);
-        B(&b, 0, sys, 0, 0);
-        b_eot(&b);
+        B_FILE(&b, 0, sys, 0, 0);
         expect_fail(&b, REEL_EFORMAT, "system message", "0xF1..0xFE in a track");
     }
-    b_header(&b, 0, 1, 480);
-    b_track(&b);
-    B(&b, 0x81, 0x81, 0x81, 0x81, 0x01, 0x90, 60, 100);
-    b_eot(&b);
+    B_FILE(&b, 0x81, 0x81, 0x81, 0x81, 0x01, 0x90, 60, 100);
     expect_fail(&b, REEL_EFORMAT, "longer than 4 bytes", "5-byte delta");
     b_header(&b, 0, 1, 480);
     b_track(&b);
@@ -479,25 +468,13 @@ static void test_damage(void)
         B(&b, 0xff, 0xff, 0xff, 0x7f, 0xff, 0x01, 0);
     b_eot(&b);
     expect_fail(&b, REEL_EFORMAT, "2^31", "more than 2^31 ticks");
-    b_header(&b, 0, 1, 480);
-    b_track(&b);
-    B(&b, 0, 0xff, 0x51, 0);
-    b_eot(&b);
+    B_FILE(&b, 0, 0xff, 0x51, 0);
     expect_fail(&b, REEL_EFORMAT, "tempo", "tempo with 0 bytes");
-    b_header(&b, 0, 1, 480);
-    b_track(&b);
-    B(&b, 0, 0xff, 0x51, 3, 0, 0, 0);
-    b_eot(&b);
+    B_FILE(&b, 0, 0xff, 0x51, 3, 0, 0, 0);
     expect_fail(&b, REEL_EFORMAT, "0 microseconds", "tempo 0");
-    b_header(&b, 0, 1, 480);
-    b_track(&b);
-    B(&b, 0, 0xff, 0x58, 2, 4, 2);
-    b_eot(&b);
+    B_FILE(&b, 0, 0xff, 0x58, 2, 4, 2);
     expect_fail(&b, REEL_EFORMAT, "time signature", "short time signature");
-    b_header(&b, 0, 1, 480);
-    b_track(&b);
-    B(&b, 0, 0xff, 0x58, 4, 4, 200, 24, 8);
-    b_eot(&b);
+    B_FILE(&b, 0, 0xff, 0x58, 4, 4, 200, 24, 8);
     expect_fail(&b, REEL_EFORMAT, "time signature", "denominator 2^200");
     b_header(&b, 0, 1, 480);
     b_track(&b);
@@ -509,10 +486,7 @@ static void test_damage(void)
     B(&b, 0, 0xf0, 0x85);
     b_track_end(&b);
     expect_fail(&b, REEL_EFORMAT, "cut off", "sysex length cut");
-    b_header(&b, 0, 1, 480);
-    b_track(&b);
-    B(&b, 0, 0xff, 0x90, 0);
-    b_eot(&b);
+    B_FILE(&b, 0, 0xff, 0x90, 0);
     expect_fail(&b, REEL_EFORMAT, "meta", "meta type >= 0x80");
     b_simple(&b);
     B(&b, 0, 1, 2, 3, 0, 0, 0, 5); /* junk after the declared track: ignored */
@@ -564,10 +538,7 @@ static void test_rewrites(void)
     }
 
     /* a short text whose length is written with a needless 0x80 prefix */
-    b_header(&b, 0, 1, 480);
-    b_track(&b);
-    B(&b, 0, 0xff, 0x03, 0x80, 0x05, 'h', 'e', 'l', 'l', 'o', 0, 0x90, 60, 100, 10, 0x80, 60, 0);
-    b_eot(&b);
+    B_FILE(&b, 0, 0xff, 0x03, 0x80, 0x05, 'h', 'e', 'l', 'l', 'o', 0, 0x90, 60, 100, 10, 0x80, 60, 0);
     if (expect_load(&b, &s, "non-minimal meta length")) {
         CHECK(s.n_notes == 1 && s.notes[0].off == 10 && s.tracks[0].name &&
               !strcmp(s.tracks[0].name, "hello"), "non-minimal meta length read wrongly");
@@ -575,11 +546,8 @@ static void test_rewrites(void)
     }
 
     /* 0xF7 escape (sysex continuation) between notes */
-    b_header(&b, 0, 1, 480);
-    b_track(&b);
-    B(&b, 0, 0xf0, 3, 0x43, 0x12, 0x00, 0, 0x90, 64, 80, 10, 0xf7, 3, 0x00, 0x43, 0xf7, 0x80, 0x10,
+    B_FILE(&b, 0, 0xf0, 3, 0x43, 0x12, 0x00, 0, 0x90, 64, 80, 10, 0xf7, 3, 0x00, 0x43, 0xf7, 0x80, 0x10,
       0x90, 64, 0);
-    b_eot(&b);
     if (expect_load(&b, &s, "0xF7 escape")) {
         CHECK(s.n_notes == 1 && s.notes[0].on == 0 && s.notes[0].off == 10 + 0x10,
               "0xF7: timing lost (off %u)", s.n_notes ? s.notes[0].off : 0);
