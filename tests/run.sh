@@ -12,8 +12,10 @@ tests/test_*.c (in $BUILD/tests), then the scripts tests/*.sh.  A NAME is
 Build first: `make build/reel build/tests/test_nn` (a program and the reel
 binary the scripts run), or `make test`, which builds all and runs all.
 Each test's output goes to $BUILD/tests/NAME.log (a failed one's last
-lines are printed); the last line is "N passed, N failed", and the exit
-status is 1 when any test failed, 2 for an unknown NAME.
+lines are printed); the last line is "N passed, N failed" (and ", N
+skipped" when a test passed saying "NAME: skipped: why" last, as mpi.sh
+does without mpirun), and the exit status is 1 when any test failed, 2 for
+an unknown NAME.
 Environment: BUILD (build; build-asan for the sanitizer build of `make
 asan`), REEL_BIN ($BUILD/reel), REEL_CORPUS (where the Makefile looks:
 ../shared/corpus, /work/shared/corpus).
@@ -65,6 +67,7 @@ else
 fi
 
 passed=0
+skipped=0
 failed=""
 nfailed=0
 for n in "$@"; do
@@ -79,7 +82,11 @@ for n in "$@"; do
     esac
     mv "$log.tmp" "$log"
     secs=$(( $(date +%s) - start ))
-    if [ $rc -eq 0 ]; then
+    last=$(tail -n 1 "$log")
+    if [ $rc -eq 0 ] && [ "${last#*: skipped: }" != "$last" ]; then
+        echo "SKIP  $t (${last#*: skipped: })"
+        skipped=$((skipped + 1))
+    elif [ $rc -eq 0 ]; then
         echo "PASS  $t (${secs}s)"
         passed=$((passed + 1))
     else
@@ -90,5 +97,9 @@ for n in "$@"; do
     fi
 done
 [ -z "$failed" ] || echo "FAILED:$failed"
-echo "$passed passed, $nfailed failed"
+if [ "$skipped" -eq 0 ]; then
+    echo "$passed passed, $nfailed failed"
+else
+    echo "$passed passed, $nfailed failed, $skipped skipped"
+fi
 [ "$nfailed" -eq 0 ]
