@@ -217,7 +217,7 @@ run: $(BIN)
 	./$(BIN) studio --model models/fiddle-lookback.reel
 
 test: $(BUILD)/reel $(TEST_BIN) $(BIN)
-	@BUILD=$(BUILD) REEL_BIN=$(BUILD)/reel sh tests/run.sh $(TEST_BIN)
+	@BUILD=$(BUILD) REEL_BIN=$(BUILD)/reel sh tests/run.sh
 
 # float-cast-overflow: gcc's "undefined" leaves out casts of NaN or huge
 # floats to integers (clang's has them).

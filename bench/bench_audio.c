@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "audio.h"
+#include "clock.h"
 #include "player.h"
 
 #define SF_BIG "/usr/share/sounds/sf2/FluidR3_GM.sf2"
@@ -51,13 +52,6 @@
 #define RATE 48000
 #define PERIOD 256
 #define STRINGS 48          /* GM 49 */
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 /* A minute of eighth notes at 120 bpm (a fiddle line up and down D major). */
 static void tune_line(Tune *t)
@@ -180,19 +174,19 @@ static int run_paced(AudioEngine *e, double seconds, int sgemm_threads, PacedRes
     }
     calls0 = atomic_load(&sgemm_calls);
     audio_engine_stats_reset(e);
-    t0 = now_s() + 0.01;
-    t_start = now_s();
+    t0 = now_sec() + 0.01;
+    t_start = now_sec();
     for (long i = 0; i < n; i++) {
         double wake_at = t0 + (double)i * period, woke, done, cpu;
         struct timespec ts, c0, c1;
         ts.tv_sec = (time_t)wake_at;
         ts.tv_nsec = (long)((wake_at - (double)ts.tv_sec) * 1e9);
         clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
-        woke = now_s();
+        woke = now_sec();
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
         audio_engine_pull(e, buf, PERIOD);
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
-        done = now_s();
+        done = now_sec();
         dur[i] = (done - woke) * 1000;
         cpu = (double)(c1.tv_sec - c0.tv_sec) * 1e3 + (double)(c1.tv_nsec - c0.tv_nsec) / 1e6;
         if (cpu > r->cpu_max_ms)
@@ -210,7 +204,7 @@ static int run_paced(AudioEngine *e, double seconds, int sgemm_threads, PacedRes
         }
     }
     if (sgemm_threads) {
-        double secs = now_s() - t_start;
+        double secs = now_sec() - t_start;
         r->gflops = (double)(atomic_load(&sgemm_calls) - calls0) * 2.0 * 3200 * 2048 * 512 / secs /
                     1e9;
         atomic_store(&sgemm_stop, 1);

@@ -7,16 +7,9 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
+#include "clock.h"
 #include "corpus.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static int bench(const char *label, const char *path, double target)
 {
@@ -27,21 +20,21 @@ static int bench(const char *label, const char *path, double target)
         CorpusStats *s = malloc(sizeof *s);
         ReelError e;
         const char *paths[1] = {path};
-        double t0 = now(), t1, t2;
+        double t0 = now_sec(), t1, t2;
         corpus_init(&c);
         if (!s || corpus_load(&c, paths, 1, NULL, &e)) {
             fprintf(stderr, "bench: %s\n", s ? e.msg : "out of memory");
             free(s);
             return 1;
         }
-        t1 = now();
+        t1 = now_sec();
         if (corpus_stats(&c, s, &e)) {
             fprintf(stderr, "bench: %s\n", e.msg);
             free(s);
             corpus_free(&c);
             return 1;
         }
-        t2 = now();
+        t2 = now_sec();
         if (t1 - t0 < best)
             best = t1 - t0;
         if (t2 - t1 < best_stats)

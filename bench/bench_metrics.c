@@ -10,8 +10,8 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
+#include "clock.h"
 #include "corpus.h"
 #include "generate.h"
 #include "metrics.h"
@@ -20,13 +20,6 @@
 #define PIECE_BARS 8
 #define TARGET_BUILD_S 1.0
 #define TARGET_QUERY_MS 5.0
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 int main(void)
 {
@@ -50,12 +43,12 @@ int main(void)
     }
     for (int run = 0; run < 3; run++) {
         OriginIndex *x;
-        t0 = now();
+        t0 = now_sec();
         if (origin_build(&x, c.tunes, c.n_tunes, &err)) {
             fprintf(stderr, "bench_metrics: %s\n", err.msg);
             return 1;
         }
-        t0 = now() - t0;
+        t0 = now_sec() - t0;
         if (t0 < best_build)
             best_build = t0;
         if (ix)
@@ -84,22 +77,22 @@ int main(void)
         }
     }
 
-    q_total = now();
+    q_total = now_sec();
     for (int32_t i = 0; i < n_pieces; i++) {
         OriginResult r;
-        double t1 = now();
+        double t1 = now_sec();
         if (origin_query(ix, &pieces[i], owner[i], &r, &err)) {
             fprintf(stderr, "bench_metrics: %s\n", err.msg);
             return 1;
         }
-        t1 = now() - t1;
+        t1 = now_sec() - t1;
         if (t1 > q_max)
             q_max = t1;
         copied_pieces += r.copied > 0;
     }
-    q_total = now() - q_total;
+    q_total = now_sec() - q_total;
 
-    m_total = now();
+    m_total = now_sec();
     for (int32_t i = 0; i < n_pieces; i++) {
         MelodyMetrics m;
         if (metrics_compute(&pieces[i], NULL, &m, &err)) {
@@ -107,9 +100,9 @@ int main(void)
             return 1;
         }
     }
-    m_total = now() - m_total;
+    m_total = now_sec() - m_total;
 
-    whole = now();
+    whole = now_sec();
     for (int32_t i = 0; i < c.n_tunes; i++) {
         MelodyMetrics m;
         if (metrics_compute(&c.tunes[i], NULL, &m, &err)) {
@@ -117,7 +110,7 @@ int main(void)
             return 1;
         }
     }
-    whole = now() - whole;
+    whole = now_sec() - whole;
 
     {
         double per_q = n_pieces ? 1e3 * q_total / n_pieces : 0;

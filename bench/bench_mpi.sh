@@ -22,8 +22,9 @@ if ! "$REEL" --version 2> /dev/null | grep -q '^mpi: Open MPI'; then
     echo "bench_mpi: $REEL was built without MPI (make deps; rebuild)"
     exit 1
 fi
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/reel-bench-mpi-XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+# shellcheck source=SCRIPTDIR/../tests/lib.sh
+. "$(dirname "$0")/../tests/lib.sh"
+tmp_dir bench-mpi
 FLAGS=${REEL_MPIRUN_FLAGS:---oversubscribe --mca btl self,vader}
 [ "$(id -u)" = 0 ] && FLAGS="$FLAGS --allow-run-as-root"
 A="--encoding melody --hidden 256 --layers 2 --window 64 --batch 32 --epochs 1 --seed 1

@@ -46,10 +46,10 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "blas.h"
+#include "clock.h"
 #include "corpus.h"
 #include "nn.h"
 #include "optim.h"
@@ -70,13 +70,6 @@ static const Config CONFIGS[2] = {
 };
 
 static double round_secs = 1.0, gen_round_secs = 0.5;
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static long vmhwm_kib(void)
 {
@@ -195,11 +188,11 @@ static double best_seconds_per_step(void (*step)(void *), void *ctx, double secs
         step(ctx);
     for (int r = 0; r < 3; r++) {
         int n = 0;
-        double t0 = now(), el;
+        double t0 = now_sec(), el;
         do {
             step(ctx);
             n++;
-            el = now() - t0;
+            el = now_sec() - t0;
         } while (n < min_steps || el < secs);
         if (el / n < best)
             best = el / n;
@@ -224,9 +217,9 @@ static double sgemm_rate(void)
     }
     blas_sgemm(BLAS_N, BLAS_N, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
     for (int i = 0; i < 5; i++) {
-        double t0 = now(), t;
+        double t0 = now_sec(), t;
         blas_sgemm(BLAS_N, BLAS_N, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
-        t = now() - t0;
+        t = now_sec() - t0;
         best = t < best ? t : best;
     }
     free(a);

@@ -11,32 +11,18 @@ REEL=${REEL_BIN:-./reel}
 CORPUS=${REEL_CORPUS:-../shared/corpus}
 MODEL=${MODEL:-models/fiddle-melody.reel}
 IDLE_SEC=${IDLE_SEC:-10}
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/reel-bench-studio-XXXXXX")
-sock="$tmp/tmux.sock"
-T() { tmux -S "$sock" "$@"; }
-# the studio ends when its terminal goes; give it a moment to write its files
-cleanup() { T kill-server 2>/dev/null; sleep 0.5; rm -rf "$tmp"; }
-trap cleanup EXIT
-# a signal (or a closed pipe: `| head`) must not leave tmux and the studio running
-trap 'cleanup; trap - EXIT; exit 1' INT TERM HUP PIPE
-now_ms() { date +%s%3N; }
+# tests/lib.sh: the temporary folder, the tmux server (gone at exit and on
+# a signal or a closed pipe: `| head`), now_ms and wait_for
+# shellcheck source=SCRIPTDIR/../tests/lib.sh
+. "$(dirname "$0")/../tests/lib.sh"
+tmp_dir bench-studio
+tmux_server 0.5
 hz=$(getconf CLK_TCK)
-mkdir -p "$tmp/cfg/alsa" "$tmp/cfg/reel" "$tmp/small" "$tmp/home"
-cat > "$tmp/cfg/alsa/asoundrc" <<'EOF'
-pcm.!default { type hw card 7 device 0 }
-ctl.!default { type hw card 7 }
-EOF
+mkdir -p "$tmp/cfg/reel" "$tmp/small" "$tmp/home"
+alsa_none "$tmp/cfg"
 command -v tmux >/dev/null || { echo "bench_studio: tmux is missing"; exit 1; }
 [ -f "$MODEL" ] || { echo "bench_studio: no model at $MODEL"; exit 1; }
 
-wait_for() {
-    limit=$(( $(now_ms) + ${2:-10} * 1000 ))
-    while [ "$(now_ms)" -lt "$limit" ]; do
-        T capture-pane -p -t t 2>/dev/null | grep -q -e "$1" && return 0
-        sleep 0.02
-    done
-    return 1
-}
 start() {
     T kill-server 2>/dev/null
     rm -f "$sock"

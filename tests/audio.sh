@@ -9,37 +9,14 @@ REEL=${REEL_BIN:-build/reel}
 CORPUS=${REEL_CORPUS:-../shared/corpus}
 TUNE="$CORPUS/ryans-mammoth/midi/AWillieWeHaveMissdYouStrathspey.mid"
 ABC="$CORPUS/ryans-mammoth/abc/7thRegimentReel.abc"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/reel-audio-XXXXXX")
-sock="$tmp/tmux.sock"
-cleanup() {
-    tmux -S "$sock" kill-server 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-fails=0
-checks=0
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "$0")/lib.sh"
+tmp_dir audio
+tmux_server
+SHOW_SCREENS=${AUDIO_SH_SHOW:-}   # AUDIO_SH_SHOW=1 prints the screen
 # TimGM6mb (6 MB) loads in a few ms; FluidR3 is tested by the C tests.
 export REEL_SOUNDFONT=/usr/share/sounds/sf2/TimGM6mb.sf2
 
-ok() { checks=$((checks + 1)); }
-fail() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $*"; }
-expect_rc() {
-    want=$1; shift
-    "$@" > "$tmp/out" 2> "$tmp/err"
-    rc=$?
-    if [ "$rc" -eq "$want" ]; then ok; else fail "exit $rc, wanted $want: $*"; sed 's/^/    /' "$tmp/err" | head -20; fi
-}
-has() {
-    if grep -q -e "$2" "$1"; then ok; else fail "$3: no '$2' in $1"; sed 's/^/    /' "$1" | head -30; fi
-}
-hasnt() {
-    if grep -q -e "$2" "$1"; then fail "$3: '$2' in $1"; sed 's/^/    /' "$1" | head -10; else ok; fi
-}
-# in_range VALUE LO HI DESCRIPTION (decimals allowed)
-in_range() {
-    if awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v != "" && v >= lo && v <= hi) }'; then ok
-    else fail "$4: $1 not in $2..$3"; fi
-}
 # wav_stat FILE: sets len (seconds) and amp (max amplitude) from sox
 wav_stat() {
     sox "$1" -n stat > "$tmp/stat" 2>&1
@@ -118,19 +95,7 @@ expect_rc 1 "$REEL" render --bar 99 "$TUNE" -o "$tmp/x.wav"
 has "$tmp/err" "nothing to play" "starting after the end"
 
 # ---- play through the real-time path, captured ---------------------------------
-mkdir -p "$tmp/cap/alsa" "$tmp/none/alsa"
-cat > "$tmp/cap/alsa/asoundrc" <<'EOF'
-pcm.!default {
-    type plug
-    slave { pcm "wavcap" format S16_LE rate 48000 channels 2 }
-}
-pcm.wavcap {
-    type file
-    slave.pcm "null"
-    file { @func getenv vars [ AUDIO_CAPTURE_FILE ] default "/tmp/alsa-capture.wav" }
-    format "wav"
-}
-EOF
+alsa_capture "$tmp/cap" 48000 2 wav
 expect_rc 0 env XDG_CONFIG_HOME="$tmp/cap" AUDIO_CAPTURE_FILE="$tmp/cap.wav" "$REEL" play "$TUNE"
 has "$tmp/err" "^playing AWillieWeHaveMissdYouStrathspey: 136 notes" "play says what it plays"
 has "$tmp/err" "^played 0:32" "play says when it is done"
@@ -145,10 +110,7 @@ has "$tmp/err" "messages from ALSA/JACK" "-v counts the probing messages"
 has "$tmp/err" "at 300 bpm" "--bpm"
 
 # ---- no audio device -------------------------------------------------------------
-cat > "$tmp/none/alsa/asoundrc" <<'EOF'
-pcm.!default { type hw card 7 device 0 }
-ctl.!default { type hw card 7 }
-EOF
+alsa_none "$tmp/none"
 expect_rc 0 env XDG_CONFIG_HOME="$tmp/none" "$REEL" play "$TUNE"
 [ "$(grep -c 'no audio output' "$tmp/err")" = 1 ] && ok || fail "'no audio output' said once"
 [ "$(wc -l < "$tmp/err")" = 1 ] && ok || { fail "nothing else on stderr:"; sed 's/^/    /' "$tmp/err"; }
@@ -167,33 +129,31 @@ hasnt "$tmp/err" "$LIBS" "--list-devices is quiet too"
 # Looping on the capture device (faster than real time): the progress line
 # shows bar and beat; Ctrl-C stops, releases the notes, closes the file.
 if command -v tmux >/dev/null; then
-    tmux -S "$sock" -f /dev/null new-session -d -s t -x 100 -y 10 \
+    T -f /dev/null new-session -d -s t -x 100 -y 10 \
         "env TERM=tmux-256color XDG_CONFIG_HOME='$tmp/cap' AUDIO_CAPTURE_FILE='$tmp/loop.wav' REEL_SOUNDFONT='$REEL_SOUNDFONT' '$REEL' play --loop '$TUNE'; echo EXIT=\$?; sleep 30"
     seen=0
     for i in $(seq 1 100); do
-        if tmux -S "$sock" capture-pane -p -t t | grep -q "bar [0-9]* beat [0-9]"; then seen=1; break; fi
+        if T capture-pane -p -t t | grep -q "bar [0-9]* beat [0-9]"; then seen=1; break; fi
         sleep 0.05
     done
-    [ $seen = 1 ] && ok || { fail "no progress line on the terminal"; tmux -S "$sock" capture-pane -p -t t; }
-    tmux -S "$sock" send-keys -t t C-c
+    [ $seen = 1 ] && ok || { fail "no progress line on the terminal"; T capture-pane -p -t t; }
+    keys C-c
     done_=0
     for i in $(seq 1 100); do
-        if tmux -S "$sock" capture-pane -p -t t | grep -q "EXIT="; then done_=1; break; fi
+        if T capture-pane -p -t t | grep -q "EXIT="; then done_=1; break; fi
         sleep 0.05
     done
-    tmux -S "$sock" capture-pane -p -t t > "$tmp/pane"
-    [ -n "${AUDIO_SH_SHOW:-}" ] && cat "$tmp/pane"
+    pane
     [ $done_ = 1 ] && ok || fail "Ctrl-C did not stop reel play"
     has "$tmp/pane" "stopped at bar" "Ctrl-C says where it stopped"
     has "$tmp/pane" "EXIT=130" "exit status 130 after Ctrl-C"
     hasnt "$tmp/pane" "$LIBS" "no library output on the terminal"
     wav_stat "$tmp/loop.wav"
     in_range "$len" 32 100000 "the capture was closed properly (a readable WAV)"
-    tmux -S "$sock" kill-server 2>/dev/null
+    T kill-server 2>/dev/null
     rm -f "$tmp/loop.wav"
 else
     fail "tmux is missing (make deps installs it)"
 fi
 
-echo "audio.sh: $checks checks, $fails failed"
-[ $fails -eq 0 ]
+finish

@@ -7,26 +7,11 @@ REEL=${REEL_BIN:-build/reel}
 CORPUS=${REEL_CORPUS:-../shared/corpus}
 RYANS="$CORPUS/ryans-mammoth"
 POP="$CORPUS/pop909"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/reel-cli-XXXXXX")
-trap 'chmod -R u+rwx "$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
-fails=0
-checks=0
-
-ok() { checks=$((checks + 1)); }
-fail() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $*"; }
-# expect_rc WANT CMD...: run, keep stdout/stderr in $tmp/out, $tmp/err
-expect_rc() {
-    want=$1; shift
-    "$@" > "$tmp/out" 2> "$tmp/err"
-    rc=$?
-    if [ "$rc" -eq "$want" ]; then ok; else fail "exit $rc, wanted $want: $*"; sed 's/^/    /' "$tmp/err" | head -20; fi
-}
-has() { # has FILE PATTERN DESCRIPTION
-    if grep -q -e "$2" "$1"; then ok; else fail "$3: no '$2' in $1"; sed 's/^/    /' "$1" | head -30; fi
-}
-hasnt() {
-    if grep -q -e "$2" "$1"; then fail "$3: '$2' in $1"; else ok; fi
-}
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "$0")/lib.sh"
+tmp_dir cli
+# the unreadable files and folders made below must go too
+on_cleanup() { chmod -R u+rwx "$tmp" 2>/dev/null; }
 
 [ -d "$RYANS/midi" ] || { echo "corpus not found at $CORPUS: set REEL_CORPUS"; exit 1; }
 
@@ -178,5 +163,4 @@ if make --no-print-directory install PREFIX="$prefix" > "$tmp/install.log" 2>&1;
 expect_rc 0 "$prefix/bin/reel" --version
 has "$tmp/out" "data: $prefix/share/reel" "installed binary finds its data"
 
-echo "cli.sh: $checks checks, $fails failed"
-[ "$fails" -eq 0 ]
+finish

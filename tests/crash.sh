@@ -9,21 +9,14 @@ set -u
 REEL=${REEL_BIN:-build/reel}
 CORPUS=${REEL_CORPUS:-../shared/corpus}
 KILLS=${CRASH_KILLS:-12}
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/reel-crash-XXXXXX")
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "$0")/lib.sh"
+tmp_dir crash
+SHOW_END=tail SHOW_HAS=20
 mnt="$tmp/full"
-cleanup() {
+on_cleanup() {
     [ -n "${pid:-}" ] && kill -9 "$pid" 2>/dev/null
     mountpoint -q "$mnt" 2>/dev/null && umount "$mnt"
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'cleanup; trap - EXIT; exit 1' INT TERM HUP
-fails=0
-checks=0
-ok() { checks=$((checks + 1)); }
-fail() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $*"; }
-has() {
-    if grep -q -e "$2" "$1"; then ok; else fail "$3: no '$2' in $1"; sed 's/^/    /' "$1" | tail -20; fi
 }
 
 data="$tmp/tunes"; mkdir -p "$data"
@@ -115,5 +108,4 @@ else
     echo "crash.sh: cannot mount a tmpfs here (not root?): the full-disk case is covered by test_train's file-size limit only"
 fi
 
-echo "crash.sh: $checks checks, $fails failed"
-[ "$fails" -eq 0 ]
+finish

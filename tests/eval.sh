@@ -8,28 +8,10 @@ set -u
 REEL=${REEL_BIN:-build/reel}
 CORPUS=${REEL_CORPUS:-../shared/corpus}
 RYANS="$CORPUS/ryans-mammoth"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/reel-eval-XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-checks=0
-
-ok() { checks=$((checks + 1)); }
-fail() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $*"; }
-expect_rc() {
-    want=$1; shift
-    "$@" > "$tmp/out" 2> "$tmp/err"
-    rc=$?
-    if [ "$rc" -eq "$want" ]; then ok; else fail "exit $rc, wanted $want: $*"; sed 's/^/    /' "$tmp/err" | head -20; fi
-}
-has() {
-    if grep -q -e "$2" "$1"; then ok; else fail "$3: no '$2' in $1"; sed 's/^/    /' "$1" | head -40; fi
-}
-hasnt() {
-    if grep -q -e "$2" "$1"; then fail "$3: '$2' in $1"; sed 's/^/    /' "$1" | head -10; else ok; fi
-}
-same() {
-    if cmp -s "$1" "$2"; then ok; else fail "$3: $1 and $2 differ"; diff "$1" "$2" | head -10 | sed 's/^/    /'; fi
-}
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "$0")/lib.sh"
+tmp_dir eval
+SHOW_HAS=40
 # A JSON document that parses (python3 when there is one) and holds a key.
 json_ok() {
     if command -v python3 > /dev/null 2>&1; then
@@ -167,5 +149,4 @@ expect_rc 0 "$REEL" eval --model "$m" -n 2 --bars 2 --corpus "$tmp/moved"
 expect_rc 1 "$REEL" eval "$tmp/none.mid"
 has "$tmp/err" "none.mid" "missing melody file named"
 
-echo "eval.sh: $checks checks, $fails failed"
-[ "$fails" -eq 0 ]
+finish

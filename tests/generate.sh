@@ -9,31 +9,9 @@ set -u
 REEL=${REEL_BIN:-build/reel}
 CORPUS=${REEL_CORPUS:-../shared/corpus}
 RYANS="$CORPUS/ryans-mammoth"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/reel-gen-XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-checks=0
-
-ok() { checks=$((checks + 1)); }
-fail() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $*"; }
-expect_rc() {
-    want=$1; shift
-    "$@" > "$tmp/out" 2> "$tmp/err"
-    rc=$?
-    if [ "$rc" -eq "$want" ]; then ok; else fail "exit $rc, wanted $want: $*"; sed 's/^/    /' "$tmp/err" | head -20; fi
-}
-has() {
-    if grep -q -e "$2" "$1"; then ok; else fail "$3: no '$2' in $1"; sed 's/^/    /' "$1" | head -30; fi
-}
-hasnt() {
-    if grep -q -e "$2" "$1"; then fail "$3: '$2' in $1"; sed 's/^/    /' "$1" | head -10; else ok; fi
-}
-same() { # same FILE1 FILE2 DESCRIPTION
-    if cmp -s "$1" "$2"; then ok; else fail "$3: $1 and $2 differ"; diff "$1" "$2" | head -10 | sed 's/^/    /'; fi
-}
-differ() {
-    if cmp -s "$1" "$2"; then fail "$3: $1 and $2 are the same"; else ok; fi
-}
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "$0")/lib.sh"
+tmp_dir gen
 # The (tick, pitch) of every note-on and note-off of a MIDI file.
 notes_of() { midicsv "$1" | awk -F', ' '$3 == "Note_on_c" || $3 == "Note_off_c" { print $2, $3, $5 }' | sort; }
 # End of the note track, in ticks.
@@ -234,5 +212,4 @@ expect_rc 1 "$REEL" generate --model "$r13" --prime "corpus:$tmp/no-such-dir"
 expect_rc 1 "$REEL" generate --model "$r13" -o "$tmp/no/such/dir/x.mid"
 has "$tmp/err" "no/such/dir" "unwritable output named"
 
-echo "generate.sh: $checks checks, $fails failed"
-[ "$fails" -eq 0 ]
+finish

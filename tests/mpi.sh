@@ -11,15 +11,10 @@ if ! command -v mpirun > /dev/null 2>&1; then
     echo "mpi.sh: skipped: mpirun not found (make deps installs openmpi-bin)"
     exit 0
 fi
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/reel-mpi-XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-checks=0
-ok() { checks=$((checks + 1)); }
-fail() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $*"; }
-has() {
-    if grep -q -e "$2" "$1"; then ok; else fail "$3: no '$2' in $1"; sed 's/^/    /' "$1" | tail -20; fi
-}
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "$0")/lib.sh"
+tmp_dir mpi
+SHOW_END=tail SHOW_HAS=20
 
 # Loopback only: shared memory between the ranks, no single-copy (CMA needs
 # ptrace rights that containers often lack), more ranks than cores.  As root
@@ -48,7 +43,7 @@ mpi() {
 if grep -q '^mpi: Open MPI' "$tmp/version"; then ok; else
     fail "mpirun is installed but $REEL was built without MPI (make deps; rebuild)"
     sed 's/^/    /' "$tmp/version"
-    echo "mpi.sh: $checks checks, $fails failed"
+    finish
     exit 1
 fi
 
@@ -223,49 +218,41 @@ done
 # 9. The studio's training view with 2 processes: it runs mpirun, shows the
 # ranks and the progress, stops with a checkpoint (x), and goes on (s).
 if command -v tmux > /dev/null 2>&1 && [ -f models/fiddle-melody.reel ]; then
-    sock="$tmp/tmux.sock"
+    tmux_server
     mkdir -p "$tmp/st/cfg/reel" "$tmp/st/home"
     printf '%s\n' "train_hidden = 16" "train_layers = 1" "train_epochs = 500" "train_window = 32" \
         "train_batch = 8" "train_ranks = 2" "train_out = $tmp/st/studio.reel" \
         > "$tmp/st/cfg/reel/studio.conf"
-    pane() { tmux -S "$sock" capture-pane -p -t t 2> /dev/null; }
-    screen_has() { # PATTERN SECONDS
-        i=0
-        while [ $i -lt $(($2 * 10)) ]; do
-            pane | grep -q -e "$1" && return 0
-            sleep 0.1; i=$((i + 1))
-        done
-        return 1
+    # lib.sh's, with its own message and 20 s unless told
+    expect_screen() { # PATTERN DESCRIPTION [SECONDS]
+        if wait_for "$1" "${3:-20}"; then ok; else fail "studio: $2: no '$1' on screen"; pane; sed 's/^/    | /' "$tmp/pane"; fi
     }
-    expect_screen() {
-        if screen_has "$1" "${3:-20}"; then ok; else fail "studio: $2: no '$1' on screen"; pane | sed 's/^/    | /'; fi
-    }
-    tmux -S "$sock" -f /dev/null new-session -d -s t -x 110 -y 34 \
+    T -f /dev/null new-session -d -s t -x 110 -y 34 \
         "env TERM=tmux-256color LANG=C.UTF-8 XDG_CONFIG_HOME='$tmp/st/cfg' HOME='$tmp/st/home' \
 REEL_MPIRUN_FLAGS='$MPIRUN_FLAGS' ASAN_OPTIONS='$ASAN_OPTIONS' LSAN_OPTIONS='$LSAN_OPTIONS' \
 UBSAN_OPTIONS='$UBSAN_OPTIONS' \
 '$REEL' studio --model models/fiddle-melody.reel --corpus '$data' 2> '$tmp/st/err.log'; sleep 30"
     expect_screen " reel " "the studio starts" 15
-    tmux -S "$sock" send-keys -t t t
+    keys t
     expect_screen "processes      2 ranks: mpirun -np 2" "the form has the processes"
-    tmux -S "$sock" send-keys -t t s
+    keys s
     expect_screen "Training  running  ranks: 2 (mpirun)" "a 2-rank job shows its ranks" 30
     expect_screen "steps/s" "progress from the job" 30
-    tmux -S "$sock" send-keys -t t p
+    keys p
     expect_screen "an MPI job cannot pause" "p says why it cannot pause" 5
-    tmux -S "$sock" send-keys -t t x
+    keys x
     expect_screen "Training  stopped  ranks: 2" "x stops the job" 20
-    pane > "$tmp/st/pane"
-    has "$tmp/st/pane" "checkpoint in .*studio.reel (2 ranks)" "studio: where the checkpoint is"
+    pane
+    has "$tmp/pane" "checkpoint in .*studio.reel (2 ranks)" "studio: where the checkpoint is"
     "$REEL" info "$tmp/st/studio.reel" > "$tmp/info" 2>&1 && ok || fail "studio: the job's checkpoint"
-    tmux -S "$sock" send-keys -t t s
+    keys s
     expect_screen "Training  running  ranks: 2" "s goes on from the checkpoint" 30
     expect_screen "(resumed)" "the job resumed the model" 30
-    tmux -S "$sock" send-keys -t t x
+    keys x
     expect_screen "Training  stopped" "x stops it again" 20
-    tmux -S "$sock" send-keys -t t q
+    keys q
     sleep 1
-    tmux -S "$sock" kill-server 2> /dev/null
+    T kill-server 2> /dev/null
     grep -q "the same weights on every rank" "$tmp/st/studio.mpi.log" && ok ||
         { fail "studio: the job's log"; tail "$tmp/st/studio.mpi.log"; }
 else
@@ -286,5 +273,4 @@ if ls "$tmp/san/"* > /dev/null 2>&1; then
     if [ -s "$tmp/our-leaks" ]; then fail "leaks in reel's code:"; head -60 "$tmp/our-leaks"; else ok; fi
 fi
 
-echo "mpi.sh: $checks checks, $fails failed"
-[ "$fails" -eq 0 ]
+finish

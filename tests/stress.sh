@@ -25,55 +25,19 @@ CORPUS=${REEL_CORPUS:-../shared/corpus}
 MODEL=models/fiddle-melody.reel
 SF=/usr/share/sounds/sf2/TimGM6mb.sf2
 RATE=8000     # the capture: mono 16-bit at 8 kHz keeps the unpaced file small
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/reel-stress-XXXXXX")
-sock="$tmp/tmux.sock"
-fails=0
-checks=0
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "$0")/lib.sh"
+tmp_dir stress
+tmux_server 0.3
+SCREEN=1 SHOW_HAS=40 SHOW_HASNT=40
+SHOW_SCREENS=${STRESS_SH_SHOW:-}
 
-T() { tmux -S "$sock" "$@"; }
-cleanup() {
-    T kill-server 2>/dev/null
-    sleep 0.3
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'cleanup; trap - EXIT; exit 1' INT TERM HUP PIPE
-
-ok() { checks=$((checks + 1)); }
-fail() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $*"; }
-has() {
-    if grep -q -e "$2" "$1"; then ok; else fail "$3: no '$2'"; sed 's/^/    | /' "$1" | head -40; fi
-}
-hasnt() {
-    if grep -q -e "$2" "$1"; then fail "$3: '$2' is there"; sed 's/^/    | /' "$1" | head -40; else ok; fi
-}
-in_range() {
-    if awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v != "" && v + 0 >= lo && v + 0 <= hi) }'; then ok
-    else fail "$4: $1 not in $2..$3"; return 1; fi
-}
-now_ms() { date +%s%3N; }
-pane() { T capture-pane -p -t t > "$tmp/pane" 2>/dev/null; [ -n "${STRESS_SH_SHOW:-}" ] && cat "$tmp/pane"; true; }
-wait_for() { # PATTERN [SECONDS]
-    limit=$(( $(now_ms) + ${2:-10} * 1000 ))
-    while [ "$(now_ms)" -lt "$limit" ]; do
-        if T capture-pane -p -t t 2>/dev/null | grep -q -e "$1"; then return 0; fi
-        sleep 0.02
-    done
-    return 1
-}
-expect_screen() { # PATTERN DESCRIPTION [SECONDS]
-    if wait_for "$1" "${3:-10}"; then ok; else fail "$2: the screen never showed '$1'"; pane; sed 's/^/    | /' "$tmp/pane"; fi
-}
-keys() { T send-keys -t t "$@"; }
-lit() { T send-keys -t t -l "$1"; }
 cmd() { keys :; lit "$1"; keys Enter; }
 # peak amplitude (0..1) of the raw capture, whole or its last SECONDS
 peak() {
     sox -t raw -r $RATE -e signed -b 16 -c 1 "$1" -n ${2:+trim -$2} stat 2>&1 |
         awk '/^(Maximum|Minimum) amplitude:/ { v = $3 < 0 ? -$3 : $3; if (v > m) m = v } END { printf "%.6f", m }'
 }
-# the studio's PID: the child of the pane's shell
-studio_pid() { pgrep -P "$(T display -p -t t '#{pane_pid}')" -x reel | head -1; }
 
 # start W H CONFIG_DIR ENV...: a fresh tmux server whose pane is an
 # interactive sh (no line editing of its own, so a terminal left raw shows);
@@ -123,26 +87,10 @@ LIBS='ALSA lib\|^ALSA\|JACK\|Cannot connect\|jack server\|fluidsynth:\|GLib\|snd
 for t in tmux sox; do command -v $t >/dev/null || { echo "$t is missing (make deps installs it)"; exit 1; }; done
 [ -d "$CORPUS/ryans-mammoth/midi" ] || { echo "corpus not found at $CORPUS: set REEL_CORPUS"; exit 1; }
 
-# ALSA's default device writes the stream to $AUDIO_CAPTURE_FILE (a name
-# that starts with | is a command the data is piped to) on the null device,
-# unpaced (PLATFORM.md): the studio's sequencer runs on rendered frames.
-mkdir -p "$tmp/cap/alsa" "$tmp/none/alsa"
-cat > "$tmp/cap/alsa/asoundrc" <<EOF
-pcm.!default {
-    type plug
-    slave { pcm "rawcap" format S16_LE rate $RATE channels 1 }
-}
-pcm.rawcap {
-    type file
-    slave.pcm "null"
-    file { @func getenv vars [ AUDIO_CAPTURE_FILE ] default "/dev/null" }
-    format "raw"
-}
-EOF
-cat > "$tmp/none/alsa/asoundrc" <<'EOF'
-pcm.!default { type hw card 7 device 0 }
-ctl.!default { type hw card 7 }
-EOF
+# ALSA's default device writes the stream to $AUDIO_CAPTURE_FILE, unpaced:
+# the studio's sequencer runs on rendered frames.
+alsa_capture "$tmp/cap" $RATE 1 raw
+alsa_none "$tmp/none"
 
 # a seed that loops: notes sound all the time
 play_loop() {
@@ -295,5 +243,4 @@ start 100 30 "$tmp/none" &&
 }
 unset MODEL_FOR
 
-echo "stress.sh: $checks checks, $fails failed"
-[ $fails -eq 0 ]
+finish

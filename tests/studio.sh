@@ -25,49 +25,13 @@ CORPUS=${REEL_CORPUS:-../shared/corpus}
 MODEL=models/fiddle-melody.reel
 CHECKER="$BUILD/tests/test_ui_capture"
 SF=/usr/share/sounds/sf2/TimGM6mb.sf2
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/reel-studio-XXXXXX")
-sock="$tmp/tmux.sock"
-fails=0
-checks=0
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "$0")/lib.sh"
+tmp_dir studio
+tmux_server 0.5
+SCREEN=1 SHOW_HAS=40 SHOW_HASNT=40
+SHOW_SCREENS=${STUDIO_SH_SHOW:-}
 
-T() { tmux -S "$sock" "$@"; }
-cleanup() {
-    T kill-server 2>/dev/null
-    sleep 0.5   # the studio ends when its terminal goes: let it write its files first
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'cleanup; trap - EXIT; exit 1' INT TERM HUP PIPE
-
-ok() { checks=$((checks + 1)); }
-fail() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $*"; }
-has() {
-    if grep -q -e "$2" "$1"; then ok; else fail "$3: no '$2'"; sed 's/^/    | /' "$1" | head -40; fi
-}
-hasnt() {
-    if grep -q -e "$2" "$1"; then fail "$3: '$2' is there"; sed 's/^/    | /' "$1" | head -40; else ok; fi
-}
-# in_range VALUE LO HI DESCRIPTION
-in_range() {
-    if awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v != "" && v >= lo && v <= hi) }'; then ok
-    else fail "$4: $1 not in $2..$3"; fi
-}
-now_ms() { date +%s%3N; }
-pane() { T capture-pane -p -t t > "$tmp/pane" 2>/dev/null; [ -n "${STUDIO_SH_SHOW:-}" ] && cat "$tmp/pane"; true; }
-# wait_for PATTERN [SECONDS]: poll the screen until it shows PATTERN
-wait_for() {
-    limit=$(( $(now_ms) + ${2:-10} * 1000 ))
-    while [ "$(now_ms)" -lt "$limit" ]; do
-        if T capture-pane -p -t t 2>/dev/null | grep -q -e "$1"; then return 0; fi
-        sleep 0.02
-    done
-    return 1
-}
-expect_screen() { # PATTERN DESCRIPTION [SECONDS]
-    if wait_for "$1" "${3:-10}"; then ok; else fail "$2: the screen never showed '$1'"; pane; sed 's/^/    | /' "$tmp/pane"; fi
-}
-keys() { T send-keys -t t "$@"; }
-lit() { T send-keys -t t -l "$1"; }
 # start W H CONFIG_DIR [EXTRA ENV/ARGS...]: the studio in a fresh tmux
 # server; the command runs in a shell that afterwards prints the exit
 # status and the terminal's modes, so a restored terminal can be seen.
@@ -84,9 +48,19 @@ echo \"MODES \$(stty -a | tr ' ;' '\n\n' | grep -x -e icanon -e -icanon -e echo 
         \; set-option -t t remain-on-exit on
     wait_for " reel " 10
 }
-# the PID of the studio (the child of the pane's shell)
-studio_pid() { pgrep -P "$(T display -p -t t '#{pane_pid}')" -x reel | head -1; }
 roll() { "$CHECKER" --roll "$tmp/pane"; }
+# loss_now: the loss the training view shows
+loss_now() { T capture-pane -p -t t | sed -n 's/^ loss    \([0-9.]*\).*/\1/p' | head -1; }
+# loss_moves FROM: within 10 s the screen shows a loss other than FROM (in $l2)
+loss_moves() {
+    limit=$(( $(now_ms) + 10000 ))
+    while [ "$(now_ms)" -lt "$limit" ]; do
+        l2=$(loss_now)
+        if [ -n "$l2" ] && [ "$l2" != "$1" ]; then return 0; fi
+        sleep 0.05
+    done
+    return 1
+}
 # the terminal came back: exit status, modes, the studio's screen gone
 expect_restored() { # EXIT_STATUS DESCRIPTION
     if wait_for "MODES" 10; then ok; else fail "$2: the studio did not end"; fi
@@ -106,11 +80,8 @@ command -v tmux >/dev/null || { echo "tmux is missing (make deps installs it)"; 
 
 # No sound card here; make sure of it whatever the machine has: a default
 # PCM on a card that does not exist.  The capture test below has its own.
-mkdir -p "$tmp/none/alsa" "$tmp/cap/alsa" "$tmp/home" "$tmp/state"
-cat > "$tmp/none/alsa/asoundrc" <<'EOF'
-pcm.!default { type hw card 7 device 0 }
-ctl.!default { type hw card 7 }
-EOF
+mkdir -p "$tmp/home" "$tmp/state"
+alsa_none "$tmp/none"
 
 # ---- the command ------------------------------------------------------------------
 "$REEL" studio --help > "$tmp/out" 2>&1 && ok || fail "studio --help"
@@ -451,14 +422,7 @@ wait_for "loss    [0-9]" 10
 pane
 l1=$(sed -n 's/^ loss    \([0-9.]*\).*/\1/p' "$tmp/pane" | head -1)
 [ -n "$l1" ] && ok || fail "a loss value on screen"
-changed=0
-limit=$(( $(now_ms) + 10000 ))
-while [ "$(now_ms)" -lt "$limit" ]; do
-    l2=$(T capture-pane -p -t t | sed -n 's/^ loss    \([0-9.]*\).*/\1/p' | head -1)
-    if [ -n "$l2" ] && [ "$l2" != "$l1" ]; then changed=1; break; fi
-    sleep 0.05
-done
-[ $changed = 1 ] && ok || fail "the loss on screen updates ($l1)"
+loss_moves "$l1" && ok || fail "the loss on screen updates ($l1)"
 echo "studio.sh: loss on screen went from $l1 to $l2"
 pane
 LC_ALL=C grep -q "$(printf '\342[\240-\243]')" "$tmp/pane" && ok || fail "braille charts of loss and accuracy"
@@ -506,15 +470,8 @@ while [ "$(now_ms)" -lt "$limit" ] && [ "$w2" = "$w1" ]; do
 done
 [ "$w2" != "$w1" ] && ok || fail "l while training runs: a new sample ($w1)"
 echo "studio.sh: samples played from '$w1', then '$w2'"
-l1=$(T capture-pane -p -t t | sed -n 's/^ loss    \([0-9.]*\).*/\1/p' | head -1)
-changed=0
-limit=$(( $(now_ms) + 10000 ))
-while [ "$(now_ms)" -lt "$limit" ]; do
-    l2=$(T capture-pane -p -t t | sed -n 's/^ loss    \([0-9.]*\).*/\1/p' | head -1)
-    if [ -n "$l2" ] && [ "$l2" != "$l1" ]; then changed=1; break; fi
-    sleep 0.05
-done
-[ $changed = 1 ] && ok || fail "training goes on after listening"
+l1=$(loss_now)
+loss_moves "$l1" && ok || fail "training goes on after listening"
 keys x
 expect_screen "Training  stopped" "x stops" 20
 [ -s "$tmp/trained.reel" ] && ok || fail "the checkpoint was written"
@@ -542,18 +499,7 @@ fi
 # ALSA's file plugin on the null device (PLATFORM.md), mono 24 kHz to keep
 # the file small (the device runs hundreds of times faster than real time;
 # 24 kHz keeps a whole number of frames per period, so no drift).
-cat > "$tmp/cap/alsa/asoundrc" <<'EOF'
-pcm.!default {
-    type plug
-    slave { pcm "wavcap" format S16_LE rate 24000 channels 1 }
-}
-pcm.wavcap {
-    type file
-    slave.pcm "null"
-    file { @func getenv vars [ AUDIO_CAPTURE_FILE ] default "/tmp/alsa-capture.wav" }
-    format "wav"
-}
-EOF
+alsa_capture "$tmp/cap" 24000 1 wav
 start 250 60 "$tmp/cap" "AUDIO_CAPTURE_FILE='$tmp/cap.wav'"
 # the header says "loading TimGM6mb" until the synth is handed to the engine
 expect_screen "  TimGM6mb" "the soundfont is loaded for the capture device" 20
@@ -581,5 +527,4 @@ if "$CHECKER" "$tmp/cap.wav" "$tmp/stats" "$tmp/cap-pane" > "$tmp/cap-check" 2>&
 fi
 tail -1 "$tmp/cap-check" | sed "s/^/studio.sh: /; s/\$/; late events $caplate/"
 
-echo "studio.sh: $checks checks, $fails failed"
-[ $fails -eq 0 ]
+finish

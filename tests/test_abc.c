@@ -6,6 +6,7 @@
  * ABC_TEST_ALL=1 also converts all 1059 files and prints how many match.
  */
 #include "abc.h"
+#include "clock.h"
 #include "testlib.h"
 
 #include <dirent.h>
@@ -34,35 +35,8 @@ static const char *write_tmp(const char *name, const void *data, size_t len)
 {
     static char path[1024];
     snprintf(path, sizeof path, "%s/%s", tmpdir_path, name);
-    FILE *f = fopen(path, "wb");
-    REQUIRE(f != NULL, "cannot write %s", path);
-    size_t w = fwrite(data, 1, len, f);
-    int rc = fclose(f);
-    REQUIRE(w == len && rc == 0, "cannot write %s", path);
+    test_write(path, data, len);
     return path;
-}
-
-/* Whole file; caller frees.  NULL when it cannot be read. */
-static unsigned char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 1 << 16, n = 0;
-    unsigned char *p = malloc(cap);
-    REQUIRE(p != NULL, "out of memory");
-    size_t r;
-    while ((r = fread(p + n, 1, cap - n, f)) > 0) {
-        n += r;
-        if (n == cap) {
-            cap *= 2;
-            p = realloc(p, cap);
-            REQUIRE(p != NULL, "out of memory");
-        }
-    }
-    fclose(f);
-    *len = n;
-    return p;
 }
 
 /* The note events of a MIDI file as midicsv prints them (one
@@ -127,8 +101,7 @@ static int compare_stem(const char *abcdir, const char *mididir, const char *ste
     int same = 0;
     if (f.n == 1 && f.tunes[0].midi) {
         size_t rlen = 0;
-        unsigned char *ref = slurp(mpath, &rlen);
-        REQUIRE(ref != NULL, "cannot read %s", mpath);
+        unsigned char *ref = test_read(mpath, &rlen);
         *bytes_same = rlen == f.tunes[0].midi_len && memcmp(ref, f.tunes[0].midi, rlen) == 0;
         if (*bytes_same) {
             same = 1;
@@ -502,8 +475,7 @@ static void test_all(void)
     closedir(d);
     qsort(stems, (size_t)n, sizeof *stems, cmp_str);
 
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double t0 = now_sec();
     int bytes_same = 0, notes_same = 0;
     for (int i = 0; i < n; i++) {
         int b = 0;
@@ -514,8 +486,7 @@ static void test_all(void)
         free(stems[i]);
     }
     free(stems);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    double secs = now_sec() - t0;
     fprintf(stderr, "ABC_TEST_ALL: %d files: %d byte-for-byte identical, %d with identical notes, %.1f s\n",
             n, bytes_same, notes_same, secs);
     CHECK(notes_same == n, "%d of %d files differ in notes", n - notes_same, n);
@@ -537,10 +508,5 @@ int main(void)
     const char *all = getenv("ABC_TEST_ALL");
     if (all && strcmp(all, "1") == 0)
         test_all();
-
-    char cmd[700];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir_path);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", tmpdir_path);
     TEST_END();
 }

@@ -12,16 +12,15 @@
  * 0.67 ms at most); and for the piano also the literal check, the envelope
  * reaching 10% of the note's peak within 10 ms of the step.
  */
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "audio.h"
+#include "clock.h"
 #include "player.h"
 #include "soundfont.h"
 #include "test_audio_wav.h"
@@ -33,57 +32,6 @@
 #define MELODY_UPQ 535714   /* 112 bpm: onsets off the 64-frame grid */
 
 static const char *tmp;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static void write_file(const char *path, const void *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    REQUIRE(f != NULL, "cannot write %s", path);
-    fwrite(data, 1, n, f);
-    fclose(f);
-}
-
-/* ---- stderr capture: what the libraries might print ------------------------ */
-
-static int saved_fd2 = -1;
-static char err_path[600];
-
-static void stderr_capture_begin(void)
-{
-    int fd;
-    snprintf(err_path, sizeof err_path, "%s/stderr.txt", tmp);
-    fflush(stderr);
-    saved_fd2 = dup(2);
-    fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(fd, 2);
-    close(fd);
-}
-
-/* Restore stderr; returns how many bytes were written meanwhile (and
- * prints them). */
-static long stderr_capture_end(void)
-{
-    struct stat st;
-    fflush(stderr);
-    dup2(saved_fd2, 2);
-    close(saved_fd2);
-    if (stat(err_path, &st) != 0)
-        return -1;
-    if (st.st_size > 0) {
-        char cmd[700];
-        snprintf(cmd, sizeof cmd, "head -c 2000 '%s' >&2", err_path);
-        fprintf(stderr, "--- written to stderr:\n");
-        if (system(cmd) != 0)
-            fprintf(stderr, "(could not show it)\n");
-    }
-    return (long)st.st_size;
-}
 
 /* ---- soundfont lookup ------------------------------------------------------ */
 
@@ -114,15 +62,15 @@ static void test_soundfont_find(void)
 
     /* Folders in order, files in name order, non-soundfonts skipped. */
     snprintf(path, sizeof path, "%s/README", dir_b);
-    write_file(path, "text", 4);
+    test_write(path, "text", 4);
     snprintf(path, sizeof path, "%s/b.sf2", dir_b);
-    write_file(path, fake, sizeof fake - 1);
+    test_write(path, fake, sizeof fake - 1);
     snprintf(path, sizeof path, "%s/a.sf2", dir_b);
-    write_file(path, "not a soundfont at all", 22);
+    test_write(path, "not a soundfont at all", 22);
     CHECK(soundfont_find(&q, out, sizeof out, &err) == REEL_OK, "finds b.sf2: %s", err.msg);
     CHECK(strstr(out, "sfb/b.sf2") != NULL, "the valid file in the second folder: %s", out);
     snprintf(path, sizeof path, "%s/z.SF2", dir_a);
-    write_file(path, fake, sizeof fake - 1);
+    test_write(path, fake, sizeof fake - 1);
     CHECK(soundfont_find(&q, out, sizeof out, &err) == REEL_OK && strstr(out, "sfa/z.SF2"),
           "the first folder wins: %s", out);
 
@@ -169,12 +117,12 @@ static void test_quiet_libraries(void)
     long written;
 
     snprintf(path, sizeof path, "%s/bad.sf2", tmp);
-    write_file(path, bad, sizeof bad - 1);
+    test_write(path, bad, sizeof bad - 1);
     audio_log_capture();
     cur = audio_log_end();
-    stderr_capture_begin();
+    test_stderr_begin(tmp, "stderr.txt");
     CHECK(audio_synth_new(&s, &so, &err) != REEL_OK, "a damaged soundfont is refused");
-    written = stderr_capture_end();
+    written = test_stderr_end("written to stderr");
     CHECK(written == 0, "FluidSynth wrote %ld bytes to stderr", written);
     CHECK(strstr(err.msg, "bad.sf2") && strstr(err.msg, "FluidSynth could not load it"),
           "the error names the file: %s", err.msg);
@@ -189,10 +137,10 @@ static void test_quiet_libraries(void)
     {
         AudioEngine *e = NULL;
         AudioEngineOpts eo = {.rate = 0};
-        stderr_capture_begin();
+        test_stderr_begin(tmp, "stderr.txt");
         CHECK(audio_engine_open(&e, &eo, &err) == REEL_OK, "engine opens: %s", err.msg);
         audio_engine_close(e);
-        written = stderr_capture_end();
+        written = test_stderr_end("written to stderr");
         CHECK(written == 0, "PortAudio/ALSA/JACK wrote %ld bytes to stderr", written);
     }
 }
@@ -493,19 +441,19 @@ static void test_background_load(void)
     AudioSynth *s = NULL;
     AudioSynthOpts so = {SF_BIG, RATE, 0, 0, false, false};
     ReelError err;
-    double t0 = now_s(), t_start, t_done;
+    double t0 = now_sec(), t_start, t_done;
     char name[64];
     int polls = 0;
 
     REQUIRE(audio_load_start(&l, &so, &err) == REEL_OK, "load start: %s", err.msg);
-    t_start = now_s() - t0;
+    t_start = now_sec() - t0;
     while (!audio_load_done(l)) {
         polls++;
         usleep(1000);
-        if (now_s() - t0 > 20)
+        if (now_sec() - t0 > 20)
             break;
     }
-    t_done = now_s() - t0;
+    t_done = now_sec() - t0;
     CHECK(audio_load_finish(l, &s, &err) == REEL_OK && s, "loaded: %s", err.msg);
     CHECK(t_start < 0.02, "starting the load returns at once (%.1f ms)", t_start * 1000);
     CHECK(polls > 0, "the caller kept running while it loaded (%d polls)", polls);
@@ -831,15 +779,15 @@ static void test_silent_clock(void)
     REQUIRE(player_new(&p, e, &err) == REEL_OK && player_load_tune(p, &t, -1, &err) == REEL_OK,
             "player");
     REQUIRE(player_play(p, 0, &err) == REEL_OK, "play");
-    t0 = now_s();
+    t0 = now_sec();
     usleep(300000);
     ps = player_status(p);
     CHECK(ps.playing && ps.step > 1.5 && ps.step < 3.5, "after 0.3 s the playhead is near step "
           "2.4: %.2f", ps.step);
-    while ((ps = player_status(p)).playing && now_s() - t0 < 5)
+    while ((ps = player_status(p)).playing && now_sec() - t0 < 5)
         usleep(5000);
-    CHECK(ps.finished && now_s() - t0 > 0.55 && now_s() - t0 < 1.0,
-          "finished in real time: %.3f s for 0.625 s", now_s() - t0);
+    CHECK(ps.finished && now_sec() - t0 > 0.55 && now_sec() - t0 < 1.0,
+          "finished in real time: %.3f s for 0.625 s", now_sec() - t0);
     player_free(p);
     audio_engine_close(e);
     tune_free(&t);
@@ -847,7 +795,7 @@ static void test_silent_clock(void)
 
 int main(void)
 {
-    double t0 = now_s();
+    double t0 = now_sec();
     setvbuf(stdout, NULL, _IOLBF, 0);
     tmp = test_tmpdir();
     test_soundfont_find();
@@ -860,12 +808,6 @@ int main(void)
     test_live_append();
     test_live_tempo_change();
     test_silent_clock();
-    {
-        char cmd[700];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
-        if (system(cmd) != 0)
-            fprintf(stderr, "could not remove %s\n", tmp);
-    }
-    printf("test_audio: %.1f s\n", now_s() - t0);
+    printf("test_audio: %.1f s\n", now_sec() - t0);
     TEST_END();
 }

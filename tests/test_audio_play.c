@@ -23,7 +23,6 @@
  * Each runs in a child process: ALSA reads its configuration once.
  */
 #include <dirent.h>
-#include <fcntl.h>
 #include <math.h>
 #include <sched.h>
 #include <signal.h>
@@ -37,6 +36,7 @@
 #include <unistd.h>
 
 #include "audio.h"
+#include "clock.h"
 #include "player.h"
 #include "test_audio_wav.h"
 #include "testlib.h"
@@ -64,60 +64,17 @@ static const char nodevice_rc[] =
     "pcm.!default { type hw card 7 device 0 }\n"
     "ctl.!default { type hw card 7 }\n";
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static void write_rc(const char *name, const char *text)
 {
     char dir[700], path[800];
-    FILE *f;
     snprintf(dir, sizeof dir, "%s/%s", tmp, name);
     mkdir(dir, 0755);
     snprintf(dir, sizeof dir, "%s/%s/alsa", tmp, name);
     mkdir(dir, 0755);
     snprintf(path, sizeof path, "%s/asoundrc", dir);
-    f = fopen(path, "w");
-    REQUIRE(f != NULL, "cannot write %s", path);
-    fputs(text, f);
-    fclose(f);
+    test_write(path, text, strlen(text));
     snprintf(dir, sizeof dir, "%s/%s", tmp, name);
     setenv("XDG_CONFIG_HOME", dir, 1);
-}
-
-static int saved_fd2 = -1;
-static char err_path[700];
-
-static void stderr_to_file(const char *name)
-{
-    int fd;
-    snprintf(err_path, sizeof err_path, "%s/%s", tmp, name);
-    fflush(stderr);
-    saved_fd2 = dup(2);
-    fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(fd, 2);
-    close(fd);
-}
-
-static long stderr_back(void)
-{
-    struct stat st;
-    fflush(stderr);
-    dup2(saved_fd2, 2);
-    close(saved_fd2);
-    if (stat(err_path, &st) != 0)
-        return -1;
-    if (st.st_size > 0) {
-        char cmd[800];
-        snprintf(cmd, sizeof cmd, "head -c 2000 '%s' >&2", err_path);
-        fprintf(stderr, "--- the libraries wrote to stderr:\n");
-        if (system(cmd) != 0)
-            fprintf(stderr, "(could not show it)\n");
-    }
-    return (long)st.st_size;
 }
 
 static void child_capture(void)
@@ -147,7 +104,7 @@ static void child_capture(void)
     setenv("AUDIO_CAPTURE_FILE", wav_path, 1);
     test_melody(&t, MELODY_UPQ);
 
-    stderr_to_file("capture-stderr.txt");
+    test_stderr_begin(tmp, "capture-stderr.txt");
     REQUIRE(audio_engine_open(&e, &eo, &err) == REEL_OK, "open: %s", err.msg);
     REQUIRE(audio_engine_has_output(e), "the capture device opened: %s", audio_engine_device(e));
     CHECK(audio_engine_rate(e) == RATE, "48 kHz: %d", audio_engine_rate(e));
@@ -157,17 +114,17 @@ static void child_capture(void)
     REQUIRE(player_load_tune(p, &t, PLAYER_PIANO, &err) == REEL_OK, "load: %s", err.msg);
     n = test_expected(p, &t, RATE, notes);
     end_frame = notes[n - 1].off_frame;
-    t0 = now_s();
-    while (!audio_engine_has_synth(e) && now_s() - t0 < 5)
+    t0 = now_sec();
+    while (!audio_engine_has_synth(e) && now_sec() - t0 < 5)
         usleep(1000);
     REQUIRE(audio_engine_has_synth(e), "the callback took the synth");
     REQUIRE(player_play(p, 0, &err) == REEL_OK, "play: %s", err.msg);
-    t0 = now_s();
-    while ((ps = player_status(p)).playing && now_s() - t0 < 30)
+    t0 = now_sec();
+    while ((ps = player_status(p)).playing && now_sec() - t0 < 30)
         usleep(1000);
-    wall = now_s() - t0;
+    wall = now_sec() - t0;
     CHECK(ps.finished, "the melody finished (step %.2f)", ps.step);
-    while (audio_engine_voices(e) > 0 && now_s() - t0 < 30)
+    while (audio_engine_voices(e) > 0 && now_sec() - t0 < 30)
         usleep(1000);
     CHECK(audio_engine_origin(e, &origin, &session), "origin known");
     CHECK(ps.started && ps.origin == origin, "the player's status names this play's origin: "
@@ -175,12 +132,12 @@ static void child_capture(void)
           (unsigned long long)origin);
     /* Let the capture run on 2.6 s past the end (instant on the null device). */
     while (audio_engine_frames(e) < origin + (uint64_t)(end_frame + 2.6 * RATE) &&
-           now_s() - t0 < 30)
+           now_sec() - t0 < 30)
         usleep(1000);
     audio_engine_stats(e, &st);
     player_free(p);
     audio_engine_close(e);
-    written = stderr_back();
+    written = test_stderr_end("the libraries wrote to stderr");
     CHECK(written == 0, "nothing on stderr from the libraries (%ld bytes)", written);
     printf("capture: origin %llu; %.3f s of music played in %.3f s "
            "wall; %llu callbacks, max %.3f ms, p99 %.3f ms, mean %.3f ms, underruns %llu, late "
@@ -284,25 +241,25 @@ static void child_no_device(void)
     tune_sort(&t);
     audio_log_capture();
     cur = audio_log_end();
-    stderr_to_file("nodevice-stderr.txt");
+    test_stderr_begin(tmp, "nodevice-stderr.txt");
     REQUIRE(audio_engine_open(&e, NULL, &err) == REEL_OK, "open: %s", err.msg);
     CHECK(!audio_engine_has_output(e), "no output: %s", audio_engine_device(e));
     snprintf(why, sizeof why, "%s", audio_engine_device(e));
     REQUIRE(player_new(&p, e, &err) == REEL_OK && player_load_tune(p, &t, -1, &err) == REEL_OK,
             "player");
     REQUIRE(player_play(p, 0, &err) == REEL_OK, "play: %s", err.msg);
-    t0 = now_s();
+    t0 = now_sec();
     usleep(250000);
     ps = player_status(p);
     CHECK(ps.playing && ps.step > 1 && ps.step < 3.5, "the playhead moves without a device: "
           "step %.2f after 0.25 s", ps.step);
-    while ((ps = player_status(p)).playing && now_s() - t0 < 5)
+    while ((ps = player_status(p)).playing && now_sec() - t0 < 5)
         usleep(5000);
-    CHECK(ps.finished && now_s() - t0 > 0.7 && now_s() - t0 < 1.3,
-          "finished in real time: %.3f s for 0.75 s", now_s() - t0);
+    CHECK(ps.finished && now_sec() - t0 > 0.7 && now_sec() - t0 < 1.3,
+          "finished in real time: %.3f s for 0.75 s", now_sec() - t0);
     player_free(p);
     audio_engine_close(e);
-    written = stderr_back();
+    written = test_stderr_end("the libraries wrote to stderr");
     CHECK(written == 0, "nothing on stderr (%ld bytes)", written);
     while (audio_log_next(&cur, msg, sizeof msg, NULL))
         lines++;
@@ -357,14 +314,14 @@ static void open_unpaced(const char *name, AudioEngine **e, AudioSynth **s, Play
     snprintf(wav_path, sizeof wav_path, "%s/%s.wav", tmp, name);
     write_rc(rc, capture_rc);
     setenv("AUDIO_CAPTURE_FILE", wav_path, 1);
-    stderr_to_file(log);
+    test_stderr_begin(tmp, log);
     REQUIRE(audio_engine_open(e, &eo, &err) == REEL_OK, "open: %s", err.msg);
     REQUIRE(audio_engine_has_output(*e), "the capture device opened: %s", audio_engine_device(*e));
     REQUIRE(audio_synth_new(s, &so, &err) == REEL_OK, "synth: %s", err.msg);
     REQUIRE(audio_engine_set_synth(*e, *s, &err) == REEL_OK, "set synth: %s", err.msg);
     REQUIRE(player_new(p, *e, &err) == REEL_OK, "player: %s", err.msg);
-    t0 = now_s();
-    while (!audio_engine_has_synth(*e) && now_s() - t0 < 5)
+    t0 = now_sec();
+    while (!audio_engine_has_synth(*e) && now_sec() - t0 < 5)
         usleep(1000);
     REQUIRE(audio_engine_has_synth(*e), "the callback took the synth");
 }
@@ -408,9 +365,9 @@ static void child_held(void)
      * the old lookahead's 0.1 s of wall time, so it cannot all be sent by a
      * lookahead that short (and 20 s at least). */
     f0 = audio_engine_frames(e);
-    t0 = now_s();
+    t0 = now_sec();
     usleep(200000);
-    speed = (double)(audio_engine_frames(e) - f0) / RATE / (now_s() - t0);
+    speed = (double)(audio_engine_frames(e) - f0) / RATE / (now_sec() - t0);
     REQUIRE(speed > 8, "the null sink runs faster than real time: %.1fx", speed);
     /* Such a sink's thread gives up real-time priority (as root PortAudio
      * gets SCHED_FIFO for it): spinning at that priority it took a core
@@ -440,14 +397,14 @@ static void child_held(void)
     f0 = audio_engine_frames(e);
     usleep(400000);
     held = (double)(audio_engine_frames(e) - f0) / RATE;
-    t0 = now_s();
-    while ((ps = player_status(p)).playing && now_s() - t0 < 60)
+    t0 = now_sec();
+    while ((ps = player_status(p)).playing && now_sec() - t0 < 60)
         usleep(1000);
     CHECK(ps.finished, "the melody finished (step %.2f)", ps.step);
     audio_engine_stats(e, &st);
     player_free(p);
     audio_engine_close(e);
-    stderr_back();
+    test_stderr_end("the libraries wrote to stderr");
     printf("held player: the sink runs %.0fx real time; %.0f s of music, the player thread held "
            "0.4 s right after play while the sink played %.0f s; late events %llu\n", speed,
            music, held, (unsigned long long)st.late_events);
@@ -487,8 +444,8 @@ static void child_names(void)
     usleep(50000); /* the player has measured the output's speed */
     player_set_loop(p, true, 0, 0);
     REQUIRE(player_play(p, 0, &err) == REEL_OK, "play: %s", err.msg);
-    t0 = now_s();
-    while (now_s() - t0 < 0.6) {
+    t0 = now_sec();
+    while (now_sec() - t0 < 0.6) {
         for (int prog = 0; prog < 128; prog++, asks++)
             named += audio_synth_preset_name(s, prog & 1 ? 128 : 0, prog, name, sizeof name);
     }
@@ -498,13 +455,13 @@ static void child_names(void)
     ev.chan = AUDIO_ALL_CHANNELS;
     ev.flags = AUDIO_EVF_NOW;
     audio_engine_send(e, AUDIO_PORT_LIVE, &ev);
-    t0 = now_s();
-    while ((voices = audio_engine_voices(e)) > 0 && now_s() - t0 < 2)
+    t0 = now_sec();
+    while ((voices = audio_engine_voices(e)) > 0 && now_sec() - t0 < 2)
         usleep(1000);
     audio_engine_stats(e, &st);
     player_free(p);
     audio_engine_close(e);
-    stderr_back();
+    test_stderr_end("the libraries wrote to stderr");
     printf("names while playing: %ld names asked (%ld found) while a violin loop played; "
            "voices at most %d, %d left after the stop; late events %llu\n", asks, named, st.max_voices, voices, (unsigned long long)st.late_events);
     CHECK(named > 0, "the soundfont's presets have names");
@@ -541,8 +498,7 @@ static bool run_child(const char *name, void (*fn)(void), bool last_try)
 
 int main(void)
 {
-    double t0 = now_s();
-    char cmd[700];
+    double t0 = now_sec();
     setvbuf(stdout, NULL, _IOLBF, 0);
     tmp = test_tmpdir();
     /* The ALSA null sink is not paced: the callback runs hundreds of times
@@ -558,9 +514,6 @@ int main(void)
     run_child("no device", child_no_device, true);
     run_child("held player", child_held, true);
     run_child("names while playing", child_names, true);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
-    if (!getenv("REEL_TEST_KEEP") && system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", tmp);
-    printf("test_audio_play: %.1f s\n", now_s() - t0);
+    printf("test_audio_play: %.1f s\n", now_sec() - t0);
     TEST_END();
 }

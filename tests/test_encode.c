@@ -1,6 +1,7 @@
 /* test_encode.c — every encoding on hand-made tunes: exact round trips where
  * the encoding can carry the notes, the documented losses where it cannot,
  * then random tunes (fixed seed) and a timing check. */
+#include "clock.h"
 #include "encode.h"
 #include "testlib.h"
 
@@ -1191,13 +1192,6 @@ static void test_random(void)
 /* ------------------------------------------------------------------------ */
 /* Speed                                                                     */
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 /* A corpus the size of Ryan's (1000 tunes of 358 steps, ~215,000 notes),
  * encoded with every kind; and one tune of 357,600 steps that must come back
  * whole.  The times are printed for a look, not asserted: speed is measured
@@ -1232,7 +1226,7 @@ static void test_speed(void)
     v = vocab_of(&tok, list, n + 1);
     for (int k = 0; k < ENC_COUNT; k++) {
         EncOpts o = k == ENC_TOKENS ? tok : opts((EncKind)k);
-        double t0 = now(), t1, t2;
+        double t0 = now_sec(), t1, t2;
         long rows = 0;
         for (int i = 0; i < n; i++) {
             Encoded e;
@@ -1240,7 +1234,7 @@ static void test_speed(void)
             rows += e.n;
             enc_free(&e);
         }
-        t1 = now();
+        t1 = now_sec();
         {
             Encoded e;
             Tune d;
@@ -1251,7 +1245,7 @@ static void test_speed(void)
             tune_free(&d);
             enc_free(&e);
         }
-        t2 = now();
+        t2 = now_sec();
         fprintf(stderr, "  %-8s corpus encode %.3f s (%ld rows); 357,600-step tune "
                         "encode+decode %.3f s\n",
                 enc_name((EncKind)k), t1 - t0, rows, t2 - t1);

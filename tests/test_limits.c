@@ -31,9 +31,9 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "testlib.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -53,13 +53,6 @@ typedef struct {
     double secs;
     char out[8192];      /* the start of stdout and stderr together */
 } Run;
-
-static double now_sec(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 /* Run reel with the arguments (NULL-terminated), output to a file.  The
  * child's peak RSS counts the pages it had before exec (this process's), so
@@ -368,11 +361,5 @@ int main(void)
     CHECK(r.status < 128, "eval of a one-note corpus: killed by signal %d", r.status - 128);
 
     free(b.b);
-    {
-        char cmd[700];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
-        if (system(cmd) != 0)
-            fprintf(stderr, "could not remove %s\n", tmp);
-    }
     TEST_END();
 }

@@ -610,7 +610,6 @@ static void test_learns_repeats(const char *dir)
 int main(void)
 {
     const char *dir = test_tmpdir();
-    char cmd[700];
     Model m;
     test_encoding();
     test_data_fill();
@@ -627,8 +626,5 @@ int main(void)
     test_repeat_labels();
     if (!test_quick()) /* REEL_TEST_QUICK (valgrind): three trainings take many minutes there */
         test_learns_repeats(dir);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
     TEST_END();
 }

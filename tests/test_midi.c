@@ -17,9 +17,9 @@
 #include <stdint.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "midi.h"
 #include "testlib.h"
 #include "tune.h"
@@ -29,44 +29,6 @@ static bool quick;
 /* ---------------------------------------------------------------------
  * helpers (REQUIRE evaluates its condition twice: no side effects inside it)
  * ------------------------------------------------------------------- */
-
-static double now_sec(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-/* Whole file into a malloc'd buffer (exits when it cannot: setup failure). */
-static uint8_t *read_all(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    uint8_t *buf;
-    size_t got;
-    long n;
-    REQUIRE(f != NULL, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    buf = malloc((size_t)n + 1);
-    REQUIRE(buf != NULL, "out of memory");
-    got = fread(buf, 1, (size_t)n, f);
-    REQUIRE(got == (size_t)n, "short read on %s", path);
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
-}
-
-static void write_all(const char *path, const void *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    size_t put;
-    int rc;
-    REQUIRE(f != NULL, "cannot create %s", path);
-    put = fwrite(data, 1, n, f);
-    rc = fclose(f);
-    REQUIRE(put == n && rc == 0, "cannot write %s", path);
-}
 
 static const char *corpus_file(const char *sub, const char *file)
 {
@@ -210,13 +172,20 @@ static void b_eot(Smf *b)
     b_track_end(b);
 }
 
+/* A format-0 file of one track (480 ticks a quarter): the events given,
+ * then the end of the track. */
+#define B_FILE(b, ...)                                                          \
+    do {                                                                        \
+        b_header(b, 0, 1, 480);                                                 \
+        b_track(b);                                                             \
+        B(b, __VA_ARGS__);                                                      \
+        b_eot(b);                                                               \
+    } while (0)
+
 /* A valid one-track file with one note (the base of most damaged files). */
 static void b_simple(Smf *b)
 {
-    b_header(b, 0, 1, 480);
-    b_track(b);
-    B(b, 0, 0x90, 60, 100, 0x83, 0x60, 0x80, 60, 0);
-    b_eot(b);
+    B_FILE(b, 0, 0x90, 60, 100, 0x83, 0x60, 0x80, 60, 0);
 }
 
 static void expect_fail(const Smf *b, ReelStatus want, const char *frag, const char *what)
@@ -237,6 +206,36 @@ static void expect_fail(const Smf *b, ReelStatus want, const char *frag, const c
     } else {
         midi_song_free(&s);
     }
+}
+
+/* A corpus file loaded, with what every MidiSong promises; false (a failed
+ * check) when it does not load. */
+static bool corpus_load(const char *path, MidiSong *s)
+{
+    ReelError e;
+    if (midi_load_file(path, s, &e)) {
+        CHECK(0, "%s: %s", path, e.msg);
+        return false;
+    }
+    CHECK(!*song_problem(s), "%s: %s", path, song_problem(s));
+    return true;
+}
+
+/* midicsv's listing of path has the note-ons, tempos and time signatures
+ * that s has. */
+static void csv_agrees(const char *path, const MidiSong *s)
+{
+    char cmd[4200], *csv;
+    int rc;
+    snprintf(cmd, sizeof cmd, "midicsv '%s'", path);
+    csv = run_capture(cmd, &rc);
+    CHECK(rc == 0, "midicsv failed on %s", path);
+    CHECK(csv_note_ons(csv) == s->n_notes, "%s: midicsv has %d note-ons, we have %d", path,
+          csv_note_ons(csv), s->n_notes);
+    CHECK(count_lines_with(csv, ", Tempo, ") == s->n_tempos, "%s: midicsv %d tempos, we %d", path,
+          count_lines_with(csv, ", Tempo, "), s->n_tempos);
+    CHECK(count_lines_with(csv, ", Time_signature, ") == s->n_sigs, "%s: time sig count", path);
+    free(csv);
 }
 
 static bool expect_load(const Smf *b, MidiSong *s, const char *what)
@@ -262,14 +261,8 @@ static void test_ryans_files(void)
     for (size_t f = 0; f < sizeof files / sizeof *files; f++) {
         const char *path = corpus_file("ryans-mammoth/midi", files[f]);
         MidiSong s;
-        ReelError e;
-        char cmd[4200], *csv;
-        int rc;
-        if (midi_load_file(path, &s, &e)) {
-            CHECK(0, "%s: %s", path, e.msg);
+        if (!corpus_load(path, &s))
             continue;
-        }
-        CHECK(!*song_problem(&s), "%s: %s", path, song_problem(&s));
         CHECK(s.format == 0 && s.ppq == 480 && s.n_tracks == 1,
               "%s: format %d ppq %d tracks %d, want 0/480/1", path, s.format, s.ppq, s.n_tracks);
         CHECK(s.n_notes > 50, "%s: only %d notes", path, s.n_notes);
@@ -287,15 +280,7 @@ static void test_ryans_files(void)
               s.stray_offs);
         /* abc2midi: note-ons 1 tick after the grid */
         CHECK(s.notes[0].on % 120 == 1, "%s: first onset %u", path, s.notes[0].on);
-
-        snprintf(cmd, sizeof cmd, "midicsv '%s'", path);
-        csv = run_capture(cmd, &rc);
-        CHECK(rc == 0, "midicsv failed on %s", path);
-        CHECK(csv_note_ons(csv) == s.n_notes, "%s: midicsv has %d note-ons, we have %d", path,
-              csv_note_ons(csv), s.n_notes);
-        CHECK(count_lines_with(csv, ", Tempo, ") == s.n_tempos, "%s: tempo count", path);
-        CHECK(count_lines_with(csv, ", Time_signature, ") == s.n_sigs, "%s: time sig count", path);
-        free(csv);
+        csv_agrees(path, &s);
         if (!strcmp(files[f], "LooneyMcTwolterJig.mid"))
             CHECK(s.n_sigs == 1 && s.sigs[0].num == 6 && s.sigs[0].den == 8 &&
                   s.tempos[0].usec_per_quarter == 500000,
@@ -311,14 +296,8 @@ static void test_pop909_files(void)
     for (size_t f = 0; f < sizeof files / sizeof *files; f++) {
         const char *path = corpus_file("pop909/midi", files[f]);
         MidiSong s;
-        ReelError e;
-        char cmd[4200], *csv;
-        int rc;
-        if (midi_load_file(path, &s, &e)) {
-            CHECK(0, "%s: %s", path, e.msg);
+        if (!corpus_load(path, &s))
             continue;
-        }
-        CHECK(!*song_problem(&s), "%s: %s", path, song_problem(&s));
         CHECK(s.format == 1 && s.ppq == 480 && s.n_tracks == 4,
               "%s: format %d ppq %d tracks %d, want 1/480/4", path, s.format, s.ppq, s.n_tracks);
         if (s.n_tracks == 4) {
@@ -340,20 +319,11 @@ static void test_pop909_files(void)
         }
         CHECK(s.n_tempos >= 1 && s.tempos[0].tick == 0, "%s: no tempo at tick 0", path);
         CHECK(s.n_sigs >= 1, "%s: no time signature", path);
-
-        snprintf(cmd, sizeof cmd, "midicsv '%s'", path);
-        csv = run_capture(cmd, &rc);
-        CHECK(rc == 0, "midicsv failed on %s", path);
-        CHECK(csv_note_ons(csv) == s.n_notes, "%s: midicsv has %d note-ons, we have %d", path,
-              csv_note_ons(csv), s.n_notes);
-        CHECK(count_lines_with(csv, ", Tempo, ") == s.n_tempos, "%s: midicsv %d tempos, we %d",
-              path, count_lines_with(csv, ", Tempo, "), s.n_tempos);
-        CHECK(count_lines_with(csv, ", Time_signature, ") == s.n_sigs, "%s: time sig count", path);
+        csv_agrees(path, &s);
         if (!strcmp(files[f], "098.mid"))
             CHECK(s.n_tempos == 1 && s.tempos[0].usec_per_quarter == 810810 && s.n_sigs == 1 &&
                   s.sigs[0].num == 1 && s.sigs[0].den == 4,
                   "%s: want tempo 810810 and 1/4 (midicsv)", path);
-        free(csv);
         midi_song_free(&s);
     }
 }
@@ -476,39 +446,21 @@ static void test_damage(void)
     b_track_end(&b);
     expect_fail(&b, REEL_EFORMAT, "end-of-track", "no EOT");
 
-    b_header(&b, 0, 1, 480);
-    b_track(&b);
-    B(&b, 0, 60, 100);
-    b_eot(&b);
+    B_FILE(&b, 0, 60, 100);
     expect_fail(&b, REEL_EFORMAT, "status byte", "running status first");
-    b_header(&b, 0, 1, 480);
-    b_track(&b);
-    B(&b, 0, 0x90, 60, 100, 0, 0xff, 0x01, 1, 'x', 10, 60, 0);
-    b_eot(&b);
+    B_FILE(&b, 0, 0x90, 60, 100, 0, 0xff, 0x01, 1, 'x', 10, 60, 0);
     expect_fail(&b, REEL_EFORMAT, "status byte", "running status after meta");
-    b_header(&b, 0, 1, 480);
-    b_track(&b);
-    B(&b, 0, 0x90, 60, 100, 0, 0xf0, 2, 0x7e, 0xf7, 10, 60, 0);
-    b_eot(&b);
+    B_FILE(&b, 0, 0x90, 60, 100, 0, 0xf0, 2, 0x7e, 0xf7, 10, 60, 0);
     expect_fail(&b, REEL_EFORMAT, "status byte", "running status after sysex");
-    b_header(&b, 0, 1, 480);
-    b_track(&b);
-    B(&b, 0, 0x90, 60, 0x93);
-    b_eot(&b);
+    B_FILE(&b, 0, 0x90, 60, 0x93);
     expect_fail(&b, REEL_EFORMAT, "data byte", "data byte >= 0x80");
     for (int sys = 0xf1; sys <= 0xfe; sys++) {
         if (sys == 0xf7)
             continue;
-        b_header(&b, 0, 1, 480);
-        b_track(&b);
-        B(&b, 0, sys, 0, 0);
-        b_eot(&b);
+        B_FILE(&b, 0, sys, 0, 0);
         expect_fail(&b, REEL_EFORMAT, "system message", "0xF1..0xFE in a track");
     }
-    b_header(&b, 0, 1, 480);
-    b_track(&b);
-    B(&b, 0x81, 0x81, 0x81, 0x81, 0x01, 0x90, 60, 100);
-    b_eot(&b);
+    B_FILE(&b, 0x81, 0x81, 0x81, 0x81, 0x01, 0x90, 60, 100);
     expect_fail(&b, REEL_EFORMAT, "longer than 4 bytes", "5-byte delta");
     b_header(&b, 0, 1, 480);
     b_track(&b);
@@ -516,25 +468,13 @@ static void test_damage(void)
         B(&b, 0xff, 0xff, 0xff, 0x7f, 0xff, 0x01, 0);
     b_eot(&b);
     expect_fail(&b, REEL_EFORMAT, "2^31", "more than 2^31 ticks");
-    b_header(&b, 0, 1, 480);
-    b_track(&b);
-    B(&b, 0, 0xff, 0x51, 0);
-    b_eot(&b);
+    B_FILE(&b, 0, 0xff, 0x51, 0);
     expect_fail(&b, REEL_EFORMAT, "tempo", "tempo with 0 bytes");
-    b_header(&b, 0, 1, 480);
-    b_track(&b);
-    B(&b, 0, 0xff, 0x51, 3, 0, 0, 0);
-    b_eot(&b);
+    B_FILE(&b, 0, 0xff, 0x51, 3, 0, 0, 0);
     expect_fail(&b, REEL_EFORMAT, "0 microseconds", "tempo 0");
-    b_header(&b, 0, 1, 480);
-    b_track(&b);
-    B(&b, 0, 0xff, 0x58, 2, 4, 2);
-    b_eot(&b);
+    B_FILE(&b, 0, 0xff, 0x58, 2, 4, 2);
     expect_fail(&b, REEL_EFORMAT, "time signature", "short time signature");
-    b_header(&b, 0, 1, 480);
-    b_track(&b);
-    B(&b, 0, 0xff, 0x58, 4, 4, 200, 24, 8);
-    b_eot(&b);
+    B_FILE(&b, 0, 0xff, 0x58, 4, 4, 200, 24, 8);
     expect_fail(&b, REEL_EFORMAT, "time signature", "denominator 2^200");
     b_header(&b, 0, 1, 480);
     b_track(&b);
@@ -546,10 +486,7 @@ static void test_damage(void)
     B(&b, 0, 0xf0, 0x85);
     b_track_end(&b);
     expect_fail(&b, REEL_EFORMAT, "cut off", "sysex length cut");
-    b_header(&b, 0, 1, 480);
-    b_track(&b);
-    B(&b, 0, 0xff, 0x90, 0);
-    b_eot(&b);
+    B_FILE(&b, 0, 0xff, 0x90, 0);
     expect_fail(&b, REEL_EFORMAT, "meta", "meta type >= 0x80");
     b_simple(&b);
     B(&b, 0, 1, 2, 3, 0, 0, 0, 5); /* junk after the declared track: ignored */
@@ -601,10 +538,7 @@ static void test_rewrites(void)
     }
 
     /* a short text whose length is written with a needless 0x80 prefix */
-    b_header(&b, 0, 1, 480);
-    b_track(&b);
-    B(&b, 0, 0xff, 0x03, 0x80, 0x05, 'h', 'e', 'l', 'l', 'o', 0, 0x90, 60, 100, 10, 0x80, 60, 0);
-    b_eot(&b);
+    B_FILE(&b, 0, 0xff, 0x03, 0x80, 0x05, 'h', 'e', 'l', 'l', 'o', 0, 0x90, 60, 100, 10, 0x80, 60, 0);
     if (expect_load(&b, &s, "non-minimal meta length")) {
         CHECK(s.n_notes == 1 && s.notes[0].off == 10 && s.tracks[0].name &&
               !strcmp(s.tracks[0].name, "hello"), "non-minimal meta length read wrongly");
@@ -612,11 +546,8 @@ static void test_rewrites(void)
     }
 
     /* 0xF7 escape (sysex continuation) between notes */
-    b_header(&b, 0, 1, 480);
-    b_track(&b);
-    B(&b, 0, 0xf0, 3, 0x43, 0x12, 0x00, 0, 0x90, 64, 80, 10, 0xf7, 3, 0x00, 0x43, 0xf7, 0x80, 0x10,
+    B_FILE(&b, 0, 0xf0, 3, 0x43, 0x12, 0x00, 0, 0x90, 64, 80, 10, 0xf7, 3, 0x00, 0x43, 0xf7, 0x80, 0x10,
       0x90, 64, 0);
-    b_eot(&b);
     if (expect_load(&b, &s, "0xF7 escape")) {
         CHECK(s.n_notes == 1 && s.notes[0].on == 0 && s.notes[0].off == 10 + 0x10,
               "0xF7: timing lost (off %u)", s.n_notes ? s.notes[0].off : 0);
@@ -745,7 +676,7 @@ static bool near_any(size_t x, const size_t *pts, size_t n, size_t r)
 static void truncate_file(const char *path, size_t stride, Tally *t)
 {
     size_t n, nb, bounds[64];
-    uint8_t *d = read_all(path, &n), *copy;
+    uint8_t *d = test_read(path, &n), *copy;
     const char *name = strrchr(path, '/') + 1;
     long rejected0 = t->rejected;
     long tried0 = t->tried;
@@ -811,7 +742,7 @@ static size_t mutate(const uint8_t *src, size_t n, uint8_t *dst, Rng *r)
 static void mutate_file(const char *path, int count, Rng *r, Tally *t)
 {
     size_t n;
-    uint8_t *d = read_all(path, &n);
+    uint8_t *d = test_read(path, &n);
     const char *name = strrchr(path, '/') + 1;
     for (int i = 0; i < count; i++) {
         uint8_t *m = malloc(n + 4), *exact;
@@ -945,21 +876,21 @@ static void test_files(const char *tmp)
     expect_file_fail(p, REEL_EIO, "No such file");
     expect_file_fail(tmp, REEL_EIO, "folder");
     snprintf(p, sizeof p, "%s/empty.mid", tmp);
-    write_all(p, "", 0);
+    test_write(p, "", 0);
     expect_file_fail(p, REEL_EEMPTY, "0 bytes");
     snprintf(p, sizeof p, "%s/mthd.mid", tmp);
-    write_all(p, "MThd", 4);
+    test_write(p, "MThd", 4);
     expect_file_fail(p, REEL_EFORMAT, "header");
     snprintf(p, sizeof p, "%s/notes.txt", tmp);
-    write_all(p, "C D E F | G A B c |\n", 20);
+    test_write(p, "C D E F | G A B c |\n", 20);
     expect_file_fail(p, REEL_EFORMAT, "not a MIDI file");
     snprintf(p, sizeof p, "%s/notracks.mid", tmp);
     b_header(&b, 1, 0, 480);
-    write_all(p, b.d, b.n);
+    test_write(p, b.d, b.n);
     expect_file_fail(p, REEL_EEMPTY, "0 tracks");
     snprintf(p, sizeof p, "%s/nomtrk.mid", tmp);
     b_header(&b, 1, 3, 480);
-    write_all(p, b.d, b.n);
+    test_write(p, b.d, b.n);
     expect_file_fail(p, REEL_EFORMAT, "declares 3 tracks");
     snprintf(p, sizeof p, "%s/huge.mid", tmp);
     fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -1044,7 +975,7 @@ static void compare_song(const MidiSong *s, const Tune *t, int ppq, int chan, in
 static bool file_contains(const char *path, const char *text)
 {
     size_t n, k = strlen(text);
-    uint8_t *d = read_all(path, &n);
+    uint8_t *d = test_read(path, &n);
     bool found = false;
     for (size_t i = 0; i + k <= n && !found; i++)
         found = !memcmp(d + i, text, k);
@@ -1175,7 +1106,7 @@ static void test_write_failures(const char *tmp)
           e.msg);
 
     snprintf(path, sizeof path, "%s/keep.mid", tmp);
-    write_all(path, orig, strlen(orig));
+    test_write(path, orig, strlen(orig));
     st = midi_write_tune(path, &t, &bad, &e);
     CHECK(st == REEL_EARG && strstr(e.msg, "channel"), "channel 16: %s %s", reel_status_name(st),
           e.msg);
@@ -1209,7 +1140,7 @@ static void test_write_failures(const char *tmp)
     close(logfd);
     CHECK(st == REEL_EIO && strstr(e.msg, path) && strstr(e.msg, "failed"),
           "file size limit: %s \"%s\"", reel_status_name(st), e.msg);
-    d = read_all(path, &n);
+    d = test_read(path, &n);
     CHECK(n == strlen(orig) && !memcmp(d, orig, n), "the existing file was changed");
     free(d);
     CHECK(count_prefixed(tmp, "keep.mid.") == 0, "temporary file left behind after a failure");
@@ -1219,7 +1150,7 @@ static void test_write_failures(const char *tmp)
     rc = mkdir(dir, 0755);
     REQUIRE(rc == 0, "mkdir %s", dir);
     snprintf(path, sizeof path, "%s/inside", dir);
-    write_all(path, orig, strlen(orig));
+    test_write(path, orig, strlen(orig));
     st = midi_write_tune(dir, &t, NULL, &e);
     CHECK(st == REEL_EIO && strstr(e.msg, dir), "folder as target: %s %s", reel_status_name(st),
           e.msg);
@@ -1228,23 +1159,6 @@ static void test_write_failures(const char *tmp)
     unlink(path);
     rmdir(dir);
     tune_free(&t);
-}
-
-static void remove_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    char p[1100];
-    if (!d)
-        return;
-    while ((e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        unlink(p);
-    }
-    closedir(d);
-    rmdir(dir);
 }
 
 int main(void)
@@ -1270,7 +1184,6 @@ int main(void)
     test_mutations();
     test_kitchen_mutations();
 
-    remove_tree(tmp);
     fprintf(stderr, "test_midi: %.1f s%s\n", now_sec() - t0, quick ? " (quick)" : "");
     TEST_END();
 }

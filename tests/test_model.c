@@ -53,28 +53,6 @@ static void make_model(Model *m, EncKind kind, bool with_optim)
     }
 }
 
-static unsigned char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    unsigned char *b;
-    long n;
-    REQUIRE(f != NULL, "open %s", path);
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    b = malloc((size_t)n + 1);
-    REQUIRE(b && fread(b, 1, (size_t)n, f) == (size_t)n, "read %s", path);
-    fclose(f);
-    *len = (size_t)n;
-    return b;
-}
-
-static void spit(const char *path, const unsigned char *b, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    REQUIRE(f && fwrite(b, 1, n, f) == n && fclose(f) == 0, "write %s", path);
-}
-
 /* FNV-1a 64, to forge files whose checksum is right but whose contents lie. */
 static uint64_t fnv(const unsigned char *p, size_t n)
 {
@@ -103,7 +81,7 @@ static void reseal(const char *path, unsigned char *b, size_t n)
     size_t body = n - 26;
     snprintf(line, sizeof line, "checksum %016llx\n", (unsigned long long)fnv(b, body));
     memcpy(b + body, line, 26);
-    spit(path, b, n);
+    test_write(path, b, n);
 }
 
 static void expect_fail(const char *path, ReelStatus want, const char *words)
@@ -175,7 +153,7 @@ static void test_bad_files(const char *dir)
     make_model(&a, ENC_MELODY, true);
     REQUIRE(model_save(&a, good, true, &err) == REEL_OK, "%s", err.msg);
     model_free(&a);
-    b = slurp(good, &n);
+    b = test_read(good, &n);
     c = malloc(n);
     REQUIRE(c != NULL, "memory");
 
@@ -183,7 +161,7 @@ static void test_bad_files(const char *dir)
     for (size_t len = 0; len < n; len += len < 400 || len > n - 400 ? 1 : 97) {
         Model m;
         ReelStatus s;
-        spit(bad, b, len);
+        test_write(bad, b, len);
         s = model_load(&m, bad, 0, 0, &err);
         truncs++;
         CHECK(s != REEL_OK, "truncated at %zu of %zu loaded", len, n);
@@ -193,14 +171,14 @@ static void test_bad_files(const char *dir)
             CHECK(strstr(err.msg, bad) != NULL, "message names the file: %s", err.msg);
     }
     printf("truncations tried: %ld of a %zu-byte model\n", truncs, n);
-    spit(bad, b, n - 30);
+    test_write(bad, b, n - 30);
     expect_fail(bad, REEL_EFORMAT, "truncated");
 
     /* A flipped bit anywhere is caught by the checksum. */
     for (size_t at = 0; at < n - 26; at += 1 + at / 3) {
         memcpy(c, b, n);
         c[at] ^= 0x10;
-        spit(bad, c, n);
+        test_write(bad, c, n);
         {
             Model m;
             ReelStatus s = model_load(&m, bad, 0, 0, &err);
@@ -211,7 +189,7 @@ static void test_bad_files(const char *dir)
     }
     memcpy(c, b, n);
     c[n - 100] ^= 0x01; /* in the weights */
-    spit(bad, c, n);
+    test_write(bad, c, n);
     expect_fail(bad, REEL_EFORMAT, "checksum");
 
     /* Another version. */
@@ -221,9 +199,9 @@ static void test_bad_files(const char *dir)
     expect_fail(bad, REEL_EUNSUPPORTED, "version 7");
 
     /* Not a model at all. */
-    spit(bad, (const unsigned char *)"MThd\0\0\0\6\0\0\0\1\1\340", 14);
+    test_write(bad, (const unsigned char *)"MThd\0\0\0\6\0\0\0\1\1\340", 14);
     expect_fail(bad, REEL_EFORMAT, "not a reel model");
-    spit(bad, (const unsigned char *)"", 0);
+    test_write(bad, (const unsigned char *)"", 0);
     expect_fail(bad, REEL_EFORMAT, "empty");
     expect_fail(dir, REEL_EIO, "not a regular file");
     snprintf(bad, sizeof bad, "%s/missing.reel", dir);
@@ -280,11 +258,5 @@ int main(void)
         test_round_trip(dir, (EncKind)k);
     test_bad_files(dir);
     test_save_failure(dir);
-    {
-        char cmd[700];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-        if (system(cmd) != 0)
-            fprintf(stderr, "could not remove %s\n", dir);
-    }
     TEST_END();
 }

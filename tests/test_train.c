@@ -434,11 +434,5 @@ int main(void)
     data_free(&va);
     for (int i = 0; i < N_TUNES; i++)
         tune_free(&tunes[i]);
-    {
-        char cmd[700];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-        if (system(cmd) != 0)
-            fprintf(stderr, "could not remove %s\n", dir);
-    }
     TEST_END();
 }

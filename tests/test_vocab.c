@@ -11,14 +11,8 @@ static const char *tmp;
 static const char *write_file(const char *name, const char *text, size_t len, char *path,
                               size_t cap)
 {
-    FILE *f;
-    size_t wrote;
     snprintf(path, cap, "%s/%s", tmp, name);
-    f = fopen(path, "wb");
-    REQUIRE(f != NULL, "cannot create %s", path);
-    wrote = fwrite(text, 1, len, f);
-    REQUIRE(wrote == len, "short write to %s", path);
-    fclose(f);
+    test_write(path, text, len);
     return path;
 }
 
@@ -278,11 +272,5 @@ int main(void)
     test_many();
     test_save_load();
     test_rejects();
-    {
-        char cmd[600];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
-        if (system(cmd) != 0)
-            fprintf(stderr, "could not remove %s\n", tmp);
-    }
     TEST_END();
 }

@@ -4,21 +4,10 @@
 set -u
 REEL=${REEL_BIN:-build/reel}
 CORPUS=${REEL_CORPUS:-../shared/corpus}
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/reel-train-XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-checks=0
-ok() { checks=$((checks + 1)); }
-fail() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $*"; }
-expect_rc() {
-    want=$1; shift
-    "$@" > "$tmp/out" 2> "$tmp/err"
-    rc=$?
-    if [ "$rc" -eq "$want" ]; then ok; else fail "exit $rc, wanted $want: $*"; sed 's/^/    /' "$tmp/err" | tail -20; fi
-}
-has() {
-    if grep -q -e "$2" "$1"; then ok; else fail "$3: no '$2' in $1"; sed 's/^/    /' "$1" | tail -20; fi
-}
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "$0")/lib.sh"
+tmp_dir train
+SHOW_END=tail SHOW_HAS=20
 
 data="$tmp/tunes"; mkdir -p "$data"
 for t in AcaciaReel AcrobatsHornpipe AdmiralsHornpipe AfterTheHareReel AlbemarleHornpipe \
@@ -146,5 +135,4 @@ has "$tmp/err" "cut.reel: truncated" "truncated model"
 expect_rc 1 "$REEL" train --resume "$data" -o "$tmp/cut.reel"
 has "$tmp/err" "truncated" "resume of a truncated model"
 
-echo "train.sh: $checks checks, $fails failed"
-[ "$fails" -eq 0 ]
+finish
