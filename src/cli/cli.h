@@ -80,6 +80,10 @@ bool cli_long(const char *cmd, const char *opt, const char *v, long lo, long hi,
 bool cli_double(const char *cmd, const char *opt, const char *v, double lo, double hi,
                 double *out);
 
+/* --seed's value: a whole number from 0 (up to 2^64 - 1), or false with
+ * "CMD: --seed needs a whole number from 0, not 'V'" on stderr. */
+bool cli_seed(const char *cmd, const char *v, uint64_t *out);
+
 /* Write s as a JSON string literal (with quotes). */
 void cli_json_string(FILE *f, const char *s);
 

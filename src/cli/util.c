@@ -55,3 +55,15 @@ bool cli_double(const char *cmd, const char *opt, const char *v, double lo, doub
                 v ? v : "");
     return false;
 }
+
+bool cli_seed(const char *cmd, const char *v, uint64_t *out)
+{
+    char *e;
+    unsigned long long s = strtoull(v, &e, 10);
+    if (!*v || *e || v[0] == '-') {
+        fprintf(stderr, "%s: --seed needs a whole number from 0, not '%s'\n", cmd, v);
+        return false;
+    }
+    *out = s;
+    return true;
+}

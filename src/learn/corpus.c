@@ -327,6 +327,29 @@ void corpus_load_file(Corpus *c, const char *path, const CorpusOpts *opts)
         c->files_loaded++;
 }
 
+ReelStatus corpus_load_tune(const char *path, const CorpusOpts *opts, long tune_no, Tune *out,
+                            ReelError *err)
+{
+    Corpus c;
+    ReelStatus s;
+    tune_init(out);
+    corpus_init(&c);
+    corpus_load_file(&c, path, opts);
+    if (c.n_tunes == 0) {
+        if (c.n_skips)
+            s = reel_fail(err, c.skips[0].err.status, "%s", c.skips[0].err.msg);
+        else
+            s = reel_fail(err, REEL_EEMPTY, "no tune in the file");
+    } else if (tune_no > c.n_tunes) {
+        s = reel_fail(err, REEL_EARG, "%s holds %ld tune%s, not %ld", path, (long)c.n_tunes,
+                      c.n_tunes == 1 ? "" : "s", tune_no);
+    } else {
+        s = tune_copy(out, &c.tunes[tune_no - 1], err);
+    }
+    corpus_free(&c);
+    return s;
+}
+
 ReelStatus corpus_load(Corpus *c, const char *const *paths, int n_paths, const CorpusOpts *opts,
                        ReelError *err)
 {
