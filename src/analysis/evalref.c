@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "roundtrip.h"
 
 void evalref_paths_from_model(EvalPaths *p, const Model *m)
 {
@@ -40,18 +41,10 @@ static ReelStatus round_trip(EvalRef *r, const Model *m, ReelError *err)
     if (!r->ref)
         return reel_fail(err, REEL_ENOMEM, "out of memory");
     for (int32_t i = 0; i < r->raw.n_tunes; i++) {
-        Encoded e;
-        ReelError e2;
-        memset(&e, 0, sizeof e);
-        tune_init(&r->ref[r->n_ref]);
-        if (enc_encode(&m->enc, m->vocab, &r->raw.tunes[i], &e, &e2) ||
-            enc_decode(&m->enc, m->vocab, &e, &r->raw.tunes[i], &r->ref[r->n_ref], &e2)) {
+        ReelError e;
+        if (roundtrip_tune(&m->enc, m->vocab, &r->raw.tunes[i], &r->ref[r->n_ref], &e))
             r->ref_failed++;
-            tune_free(&r->ref[r->n_ref]);
-            tune_init(&r->ref[r->n_ref]);
-        }
         r->n_ref++;
-        enc_free(&e);
     }
     return REEL_OK;
 }

@@ -384,8 +384,9 @@ static bool parse_temps(const char *v, double *t, int *n)
 }
 
 /* One option: -1 taken, else the exit status (0 after --help). */
-static int take_option(EvalArgs *a, int ch, const char *v)
+static int take_option(void *ctx, int ch, const char *v)
 {
+    EvalArgs *a = ctx;
     EvalJobOpts *o = &a->o;
     switch (ch) {
     case 'm': a->model_path = v; return -1;
@@ -436,7 +437,7 @@ static void on_progress(void *user, const char *what, long done, long total)
 
 static int parse_args(EvalArgs *a, int argc, char **argv)
 {
-    int ch, rc;
+    int rc;
     memset(a, 0, sizeof *a);
     a->o.temps[0] = 1.0;
     a->o.n_temps = 1;
@@ -446,10 +447,8 @@ static int parse_args(EvalArgs *a, int argc, char **argv)
     a->o.prime = EVAL_PRIME_RESTS;
     a->o.progress = on_progress;
     a->o.user = a;
-    optind = 1;
-    while ((ch = getopt_long(argc, argv, "m:c:n:t:qh", longopts, NULL)) != -1)
-        if ((rc = take_option(a, ch, optarg)) >= 0)
-            return rc;
+    if ((rc = cli_getopt(argc, argv, "m:c:n:t:qh", longopts, take_option, a)) >= 0)
+        return rc;
     if (optind < argc)
         a->o.file = argv[optind++];
     if (optind < argc) {

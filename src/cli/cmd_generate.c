@@ -217,8 +217,9 @@ static bool sampling_option(GenArgs *a, int ch, const char *v, bool *bad)
 }
 
 /* One option: -1 taken, else the exit status (0 after --help). */
-static int take_option(GenArgs *a, int ch, const char *v)
+static int take_option(void *ctx, int ch, const char *v)
 {
+    GenArgs *a = ctx;
     long program;
     bool bad = false;
     if (sampling_option(a, ch, v, &bad))
@@ -291,16 +292,14 @@ static int check_args(GenArgs *a, int argc, char **argv)
 
 static int parse_args(GenArgs *a, int argc, char **argv)
 {
-    int ch, rc;
+    int rc;
     memset(a, 0, sizeof *a);
     a->rq = genreq_defaults();
     a->rq.bars = -1;
     a->prime = "rests";
     a->prime_bars = -1;
-    optind = 1;
-    while ((ch = getopt_long(argc, argv, "m:t:o:qh", longopts, NULL)) != -1)
-        if ((rc = take_option(a, ch, optarg)) >= 0)
-            return rc;
+    if ((rc = cli_getopt(argc, argv, "m:t:o:qh", longopts, take_option, a)) >= 0)
+        return rc;
     return check_args(a, argc, argv);
 }
 

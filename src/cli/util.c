@@ -67,3 +67,14 @@ bool cli_seed(const char *cmd, const char *v, uint64_t *out)
     *out = s;
     return true;
 }
+
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
+               CliTake take, void *ctx)
+{
+    int ch, rc;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1)
+        if ((rc = take(ctx, ch, optarg)) >= 0)
+            return rc;
+    return -1;
+}
