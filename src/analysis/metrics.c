@@ -1,16 +1,12 @@
 /* metrics.c — see metrics.h. */
 #include "metrics.h"
+#include "keyprofile.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Krumhansl-Kessler probe-tone profiles, tonic first. */
-static const double kk_major[12] = {6.35, 2.23, 3.48, 2.33, 4.38, 4.09,
-                                    2.52, 5.19, 2.39, 3.66, 2.29, 2.88};
-static const double kk_minor[12] = {6.33, 2.68, 3.52, 5.38, 2.60, 3.53,
-                                    2.54, 4.75, 3.98, 2.69, 3.34, 3.17};
 /* Scale degrees of the key's scale: major, natural minor. */
 static const bool scale_major[12] = {1, 0, 1, 0, 1, 1, 0, 1, 0, 1, 0, 1};
 static const bool scale_minor[12] = {1, 0, 1, 1, 0, 1, 0, 1, 1, 0, 1, 0};
@@ -20,32 +16,13 @@ static const char *const pc_names[12] = {"C", "C#", "D", "D#", "E", "F",
 
 /* ---- key ------------------------------------------------------------------- */
 
-static double pearson(const double *x, const double *y)
-{
-    double mx = 0, my = 0, sxy = 0, sxx = 0, syy = 0;
-    for (int i = 0; i < 12; i++) {
-        mx += x[i];
-        my += y[i];
-    }
-    mx /= 12;
-    my /= 12;
-    for (int i = 0; i < 12; i++) {
-        sxy += (x[i] - mx) * (y[i] - my);
-        sxx += (x[i] - mx) * (x[i] - mx);
-        syy += (y[i] - my) * (y[i] - my);
-    }
-    return sxx > 0 && syy > 0 ? sxy / sqrt(sxx * syy) : NAN;
-}
-
 MetricsKey metrics_key_of(const double pc[METRICS_PC])
 {
     MetricsKey best = {-1, false, NAN};
     for (int mode = 0; mode < 2; mode++)
         for (int tonic = 0; tonic < 12; tonic++) {
-            double rot[12], r;
-            for (int i = 0; i < 12; i++)
-                rot[i] = pc[(tonic + i) % 12];
-            r = pearson(rot, mode ? kk_minor : kk_major);
+            double r = keyprofile_correlate(pc, mode ? keyprofile_minor : keyprofile_major,
+                                            tonic);
             if (isnan(r))
                 return best;   /* a flat (or empty) histogram has no key */
             if (best.tonic < 0 || r > best.r) {
