@@ -1,6 +1,8 @@
 /* cmd_generate.c — `reel generate --model M`: continue a prime (silence,
  * typed notes, a file, a corpus excerpt) with a trained model and write MIDI
- * or ABC, or print the notes.  The headless twin of the studio's `g`. */
+ * or ABC, or print the notes.  The headless twin of the studio's `g`.  The
+ * work is the core's (learn/prime.h: the prime; learn/genrequest.h: the
+ * run, title and provenance): this file parses, writes and tells. */
 #include <getopt.h>
 #include <math.h>
 #include <stdint.h>
