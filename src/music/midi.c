@@ -518,17 +518,24 @@ static ReelStatus midi_walk(MidiWalk *w)
     return REEL_OK;
 }
 
+/* Walk buf (len bytes) into *w: checked, and whether libsmf needs the copy. */
+static ReelStatus walk_bytes(MidiWalk *w, const uint8_t *buf, size_t len, const char *name,
+                             ReelError *err)
+{
+    memset(w, 0, sizeof *w);
+    w->buf = buf;
+    w->len = buf ? len : 0;
+    w->name = name ? name : "(memory)";
+    w->err = err;
+    return midi_walk(w);
+}
+
 ReelStatus midi_validate(const uint8_t *buf, size_t len, const char *name, ReelError *err)
 {
     MidiWalk w;
     if (!buf && len)
         return reel_fail(err, REEL_EARG, "midi_validate: no data given");
-    memset(&w, 0, sizeof w);
-    w.buf = buf;
-    w.len = buf ? len : 0;
-    w.name = name ? name : "(memory)";
-    w.err = err;
-    return midi_walk(&w);
+    return walk_bytes(&w, buf, len, name, err);
 }
 
 /* ---------------------------------------------------------------------
@@ -783,12 +790,7 @@ ReelStatus midi_load_memory(const uint8_t *buf, size_t len, const char *name, Mi
     memset(out, 0, sizeof *out);
     if (!buf && len)
         return reel_fail(err, REEL_EARG, "midi_load_memory: no data given");
-    memset(&w, 0, sizeof w);
-    w.buf = buf;
-    w.len = buf ? len : 0;
-    w.name = name ? name : "(memory)";
-    w.err = err;
-    st = midi_walk(&w);
+    st = walk_bytes(&w, buf, len, name, err);
     if (st)
         return st;
     data = buf;
