@@ -104,6 +104,7 @@ TEST_ROOM_test_abc        := music
 TEST_ROOM_test_midi       := music
 TEST_ROOM_test_quant      := music
 TEST_ROOM_test_metrics    := analysis
+TEST_ROOM_test_evaljob    := analysis
 TEST_ROOM_test_audio      := sound
 TEST_ROOM_test_audio_play := sound
 test_room = $(or $(TEST_ROOM_$(1)),learn)

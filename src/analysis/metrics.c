@@ -1,16 +1,12 @@
 /* metrics.c — see metrics.h. */
 #include "metrics.h"
+#include "keyprofile.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Krumhansl-Kessler probe-tone profiles, tonic first. */
-static const double kk_major[12] = {6.35, 2.23, 3.48, 2.33, 4.38, 4.09,
-                                    2.52, 5.19, 2.39, 3.66, 2.29, 2.88};
-static const double kk_minor[12] = {6.33, 2.68, 3.52, 5.38, 2.60, 3.53,
-                                    2.54, 4.75, 3.98, 2.69, 3.34, 3.17};
 /* Scale degrees of the key's scale: major, natural minor. */
 static const bool scale_major[12] = {1, 0, 1, 0, 1, 1, 0, 1, 0, 1, 0, 1};
 static const bool scale_minor[12] = {1, 0, 1, 1, 0, 1, 0, 1, 1, 0, 1, 0};
@@ -20,32 +16,13 @@ static const char *const pc_names[12] = {"C", "C#", "D", "D#", "E", "F",
 
 /* ---- key ------------------------------------------------------------------- */
 
-static double pearson(const double *x, const double *y)
-{
-    double mx = 0, my = 0, sxy = 0, sxx = 0, syy = 0;
-    for (int i = 0; i < 12; i++) {
-        mx += x[i];
-        my += y[i];
-    }
-    mx /= 12;
-    my /= 12;
-    for (int i = 0; i < 12; i++) {
-        sxy += (x[i] - mx) * (y[i] - my);
-        sxx += (x[i] - mx) * (x[i] - mx);
-        syy += (y[i] - my) * (y[i] - my);
-    }
-    return sxx > 0 && syy > 0 ? sxy / sqrt(sxx * syy) : NAN;
-}
-
 MetricsKey metrics_key_of(const double pc[METRICS_PC])
 {
     MetricsKey best = {-1, false, NAN};
     for (int mode = 0; mode < 2; mode++)
         for (int tonic = 0; tonic < 12; tonic++) {
-            double rot[12], r;
-            for (int i = 0; i < 12; i++)
-                rot[i] = pc[(tonic + i) % 12];
-            r = pearson(rot, mode ? kk_minor : kk_major);
+            double r = keyprofile_correlate(pc, mode ? keyprofile_minor : keyprofile_major,
+                                            tonic);
             if (isnan(r))
                 return best;   /* a flat (or empty) histogram has no key */
             if (best.tonic < 0 || r > best.r) {
@@ -168,15 +145,8 @@ static int length_bin(int32_t d)
     return METRICS_LENGTHS - 1;
 }
 
-ReelStatus metrics_compute(const Tune *t, const OriginIndex *ix, MelodyMetrics *out,
-                           ReelError *err)
+static void metrics_clear(const Tune *t, MelodyMetrics *out)
 {
-    Bars b = {0, NULL, NULL};
-    int32_t *line = NULL, *ldur = NULL, *states = NULL, *offs = NULL, nl, in_bars = 0;
-    double (*barpc)[12] = NULL;
-    double dur_all = 0, dur_in = 0;
-    ReelStatus st = REEL_OK;
-
     memset(out, 0, sizeof *out);
     out->key.tonic = -1;
     out->key.r = NAN;
@@ -184,18 +154,12 @@ ReelStatus metrics_compute(const Tune *t, const OriginIndex *ix, MelodyMetrics *
     out->in_key = out->key_stability = out->range = out->density = NAN;
     out->rep1 = out->rep2 = out->rep1_transposed = out->self_sim = NAN;
     out->notes = t->n_notes;
+}
 
-    if (!bars_make(t, &b))
-        goto nomem;
-    out->bars = b.nb;
-    line = malloc(((size_t)t->n_notes + 1) * sizeof *line);
-    ldur = malloc(((size_t)t->n_notes + 1) * sizeof *ldur);
-    offs = malloc(((size_t)b.nb + 1) * sizeof *offs);
-    barpc = calloc((size_t)b.nb + 1, sizeof *barpc);
-    if (!line || !ldur || !offs || !barpc)
-        goto nomem;
-
-    /* Pitch classes, lengths, range. */
+/* Pitch classes, lengths, range; the key and the in-key share. */
+static void pitch_figures(const Tune *t, MelodyMetrics *out)
+{
+    double dur_all = 0, dur_in = 0;
     for (int32_t i = 0; i < t->n_notes; i++) {
         const Note *a = &t->notes[i];
         out->pc[a->pitch % 12] += a->dur;
@@ -207,37 +171,42 @@ ReelStatus metrics_compute(const Tune *t, const OriginIndex *ix, MelodyMetrics *
     }
     if (t->n_notes > 0)
         out->range = out->hi - out->lo;
-
-    /* Key and in-key share. */
     out->key = metrics_key_of(out->pc);
-    if (out->key.tonic >= 0) {
-        for (int32_t i = 0; i < t->n_notes; i++) {
-            const Note *a = &t->notes[i];
-            dur_all += a->dur;
-            if (in_scale(out->key, a->pitch))
-                dur_in += a->dur;
-        }
-        out->in_key = dur_all > 0 ? dur_in / dur_all : NAN;
+    if (out->key.tonic < 0)
+        return;
+    for (int32_t i = 0; i < t->n_notes; i++) {
+        const Note *a = &t->notes[i];
+        dur_all += a->dur;
+        if (in_scale(out->key, a->pitch))
+            dur_in += a->dur;
     }
+    out->in_key = dur_all > 0 ? dur_in / dur_all : NAN;
+}
 
-    /* Per bar: notes, pitch classes; density; bar keys. */
-    for (int32_t i = 0; i < b.nb; i++) {
-        if (bar_notes(&b, i) > 0)
+/* Per bar: notes and density; the share of bars (with notes) whose
+ * neighbourhood (the bar and the ones beside it) is in the tune's key. */
+static ReelStatus bar_figures(const Tune *t, const Bars *b, MelodyMetrics *out)
+{
+    double (*barpc)[12] = calloc((size_t)b->nb + 1, sizeof *barpc);
+    int32_t in_bars = 0, stable = 0;
+    if (!barpc)
+        return REEL_ENOMEM;
+    for (int32_t i = 0; i < b->nb; i++) {
+        if (bar_notes(b, i) > 0)
             out->bars_with_notes++;
-        in_bars += bar_notes(&b, i);
-        for (int32_t j = b.first[i]; j < b.first[i + 1]; j++)
+        in_bars += bar_notes(b, i);
+        for (int32_t j = b->first[i]; j < b->first[i + 1]; j++)
             barpc[i][t->notes[j].pitch % 12] += t->notes[j].dur;
     }
-    if (b.nb > 0)
-        out->density = (double)in_bars / b.nb;
+    if (b->nb > 0)
+        out->density = (double)in_bars / b->nb;
     if (out->key.tonic >= 0 && out->bars_with_notes > 0) {
-        int32_t stable = 0;
-        for (int32_t i = 0; i < b.nb; i++) {
+        for (int32_t i = 0; i < b->nb; i++) {
             double w[12] = {0};
-            if (bar_notes(&b, i) == 0)
+            if (bar_notes(b, i) == 0)
                 continue;
             for (int32_t k = i - 1; k <= i + 1; k++)
-                if (k >= 0 && k < b.nb)
+                if (k >= 0 && k < b->nb)
                     for (int p = 0; p < 12; p++)
                         w[p] += barpc[k][p];
             if (same_key(metrics_key_of(w), out->key))
@@ -245,16 +214,21 @@ ReelStatus metrics_compute(const Tune *t, const OriginIndex *ix, MelodyMetrics *
         }
         out->key_stability = (double)stable / out->bars_with_notes;
     }
+    free(barpc);
+    return REEL_OK;
+}
 
-    /* Repetition. */
+/* Bars equal to the bar 1 or 2 before (and 1 before, transposed). */
+static void repetition(const Tune *t, const Bars *b, MelodyMetrics *out)
+{
     for (int k = 1; k <= 2; k++)
-        for (int32_t i = k; i < b.nb; i++) {
-            if (bar_notes(&b, i) == 0)
+        for (int32_t i = k; i < b->nb; i++) {
+            if (bar_notes(b, i) == 0)
                 continue;
             out->rep_pairs[k - 1]++;
-            if (bars_equal(t, &b, i, i - k, false))
+            if (bars_equal(t, b, i, i - k, false))
                 out->rep_equal[k - 1]++;
-            if (k == 1 && bars_equal(t, &b, i, i - 1, true))
+            if (k == 1 && bars_equal(t, b, i, i - 1, true))
                 out->rep1_transposed_equal++;
         }
     if (out->rep_pairs[0] > 0) {
@@ -263,40 +237,68 @@ ReelStatus metrics_compute(const Tune *t, const OriginIndex *ix, MelodyMetrics *
     }
     if (out->rep_pairs[1] > 0)
         out->rep2 = (double)out->rep_equal[1] / out->rep_pairs[1];
+}
 
-    /* Self-similarity over the bars with notes. */
-    if (out->bars_with_notes >= 2) {
-        int32_t total = 0;
-        double sum = 0;
-        int64_t pairs = 0;
-        for (int32_t i = 0; i < b.nb; i++)
-            total += bar_len(&b, i);
-        if (!(states = malloc(((size_t)total + 1) * sizeof *states)))
-            goto nomem;
-        for (int32_t i = 0, o = 0; i < b.nb; i++) {
-            offs[i] = o;
-            bar_states(t, &b, i, states + o);
-            o += bar_len(&b, i);
-        }
-        for (int32_t i = 0; i < b.nb; i++) {
-            if (bar_notes(&b, i) == 0)
+/* The mean share of equal steps over the pairs of bars with notes
+ * (states: every bar's step states, offs: where each bar's start). */
+static double states_similarity(const Bars *b, const int32_t *states, const int32_t *offs)
+{
+    double sum = 0;
+    int64_t pairs = 0;
+    for (int32_t i = 0; i < b->nb; i++) {
+        if (bar_notes(b, i) == 0)
+            continue;
+        for (int32_t j = i + 1; j < b->nb; j++) {
+            int32_t li = bar_len(b, i), lj = bar_len(b, j), n = li < lj ? li : lj, same = 0;
+            const int32_t *x = states + offs[i], *y = states + offs[j];
+            if (bar_notes(b, j) == 0)
                 continue;
-            for (int32_t j = i + 1; j < b.nb; j++) {
-                int32_t li = bar_len(&b, i), lj = bar_len(&b, j), n = li < lj ? li : lj,
-                        same = 0;
-                const int32_t *x = states + offs[i], *y = states + offs[j];
-                if (bar_notes(&b, j) == 0)
-                    continue;
-                for (int32_t s = 0; s < n; s++)
-                    same += x[s] == y[s];
-                sum += (double)same / (li > lj ? li : lj);
-                pairs++;
-            }
+            for (int32_t k = 0; k < n; k++)
+                same += x[k] == y[k];
+            sum += (double)same / (li > lj ? li : lj);
+            pairs++;
         }
-        out->self_sim = pairs > 0 ? sum / (double)pairs : NAN;
     }
+    return pairs > 0 ? sum / (double)pairs : NAN;
+}
 
-    /* Intervals along the line. */
+/* Self-similarity over the bars with notes (two at least). */
+static ReelStatus self_similarity(const Tune *t, const Bars *b, MelodyMetrics *out)
+{
+    int32_t total = 0, *states, *offs;
+    if (out->bars_with_notes < 2)
+        return REEL_OK;
+    for (int32_t i = 0; i < b->nb; i++)
+        total += bar_len(b, i);
+    states = malloc(((size_t)total + 1) * sizeof *states);
+    offs = malloc(((size_t)b->nb + 1) * sizeof *offs);
+    if (!states || !offs) {
+        free(states);
+        free(offs);
+        return REEL_ENOMEM;
+    }
+    for (int32_t i = 0, o = 0; i < b->nb; i++) {
+        offs[i] = o;
+        bar_states(t, b, i, states + o);
+        o += bar_len(b, i);
+    }
+    out->self_sim = states_similarity(b, states, offs);
+    free(states);
+    free(offs);
+    return REEL_OK;
+}
+
+/* Intervals along the melody line. */
+static ReelStatus intervals(const Tune *t, MelodyMetrics *out)
+{
+    int32_t *line = malloc(((size_t)t->n_notes + 1) * sizeof *line);
+    int32_t *ldur = malloc(((size_t)t->n_notes + 1) * sizeof *ldur);
+    int32_t nl;
+    if (!line || !ldur) {
+        free(line);
+        free(ldur);
+        return REEL_ENOMEM;
+    }
     nl = origin_line(t, line, ldur);
     for (int32_t i = 1; i < nl; i++) {
         int d = (int)t->notes[line[i]].pitch - (int)t->notes[line[i - 1]].pitch;
@@ -306,23 +308,33 @@ ReelStatus metrics_compute(const Tune *t, const OriginIndex *ix, MelodyMetrics *
             d = METRICS_INTERVAL_MAX;
         out->interval[d + METRICS_INTERVAL_MAX] += 1;
     }
-
-    if (ix) {
-        if ((st = origin_query(ix, t, -1, &out->origin, err)))
-            goto done;
-        out->has_origin = true;
-    }
-    goto done;
-nomem:
-    st = reel_fail(err, REEL_ENOMEM, "out of memory computing melody metrics");
-done:
-    bars_free(&b);
     free(line);
     free(ldur);
-    free(states);
-    free(offs);
-    free(barpc);
-    return st;
+    return REEL_OK;
+}
+
+ReelStatus metrics_compute(const Tune *t, const OriginIndex *ix, MelodyMetrics *out,
+                           ReelError *err)
+{
+    Bars b = {0, NULL, NULL};
+    ReelStatus st = REEL_OK;
+    metrics_clear(t, out);
+    if (!bars_make(t, &b)) {
+        bars_free(&b);
+        return reel_fail(err, REEL_ENOMEM, "out of memory computing melody metrics");
+    }
+    out->bars = b.nb;
+    pitch_figures(t, out);
+    repetition(t, &b, out);
+    if (bar_figures(t, &b, out) || self_similarity(t, &b, out) || intervals(t, out))
+        st = reel_fail(err, REEL_ENOMEM, "out of memory computing melody metrics");
+    bars_free(&b);
+    if (st || !ix)
+        return st;
+    if ((st = origin_query(ix, t, -1, &out->origin, err)))
+        return st;
+    out->has_origin = true;
+    return REEL_OK;
 }
 
 int32_t metrics_bar_keys(const Tune *t, MetricsKey *out, int32_t max)

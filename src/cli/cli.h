@@ -15,6 +15,7 @@
 #include "datadir.h"
 #include "num.h"
 #include "player.h"
+#include "playsetup.h"
 #include "version.h"
 
 
@@ -28,30 +29,29 @@ int cmd_render(int argc, char **argv);
 int cmd_studio(int argc, char **argv);   /* ui/studio.c */
 int cmd_eval(int argc, char **argv);
 
-/* What `reel play` and `reel render` share (cmd_play.c): the options that
+/* What `reel play` and `reel render` share (music.c): the options that
  * choose and shape the music, and loading a file into a Player. */
 typedef struct {
     const char *soundfont;   /* --soundfont FILE, or NULL */
     const char *part;        /* --part NAME|all, or NULL: the melody */
     long tune_no;            /* --tune N, from 1 */
-    int program;             /* --program, 0-based GM; -1: the file's, violin if none */
-    int velocity;            /* --velocity 1..127; 0: the notes' own */
-    double bpm;              /* --bpm; 0: the file's tempo map */
-    double gain;             /* --gain; 0: AUDIO_DEFAULT_GAIN */
-    double from_step;        /* --from STEP */
-    long from_bar;           /* --bar N (from 1); 0: not given */
-    int metronome, verbose;
+    PlaySetup play;          /* --program, --velocity, --bpm, --gain, --from, --bar,
+                                --metronome */
+    int verbose;
     char name[256];          /* cli_music_load: the tune's name */
     long n_notes;
 } CliMusic;
 
 enum { CLI_MUSIC_OPT = 1000 };   /* getopt codes of the shared options start here */
 void cli_music_init(CliMusic *m);
-/* Append the shared long options at opts[n] (room for 16 more); returns the
- * new count (the caller adds the {NULL} row). */
-int cli_music_longopts(struct option *opts, int n);
+/* The n_own options of a command, then the shared ones, then the {NULL}
+ * row, into opts (room for n_own + 16). */
+void cli_music_longopts(struct option *opts, const struct option *own, size_t n_own);
 /* One shared option: 0 taken, 2 bad value (said on stderr), -1 not shared. */
 int cli_music_option(CliMusic *m, int ch, const char *arg, const char *cmd);
+/* getopt's default case: -1 a shared option taken, else 2 (a bad value
+ * said, or usage(stderr) for an unknown option). */
+int cli_music_take(CliMusic *m, int ch, const char *arg, const char *cmd, void (*usage)(FILE *));
 void cli_music_help(FILE *f);
 /* Load the file's tune into p with the options; *from gets the start step.
  * 0, or 1 with the reason on stderr. */
@@ -79,6 +79,17 @@ bool cli_long(const char *cmd, const char *opt, const char *v, long lo, long hi,
  * HI"; with lo -HUGE_VAL and hi HUGE_VAL, "needs a number"). */
 bool cli_double(const char *cmd, const char *opt, const char *v, double lo, double hi,
                 double *out);
+
+/* --seed's value: a whole number from 0 (up to 2^64 - 1), or false with
+ * "CMD: --seed needs a whole number from 0, not 'V'" on stderr. */
+bool cli_seed(const char *cmd, const char *v, uint64_t *out);
+
+/* getopt_long over argv from its start, each option handed to take(ctx,
+ * ch, optarg), which returns -1 when it took it, else an exit status that
+ * ends the loop.  Returns -1 when every option was taken, else that status. */
+typedef int (*CliTake)(void *ctx, int ch, const char *arg);
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
+               CliTake take, void *ctx);
 
 /* Write s as a JSON string literal (with quotes). */
 void cli_json_string(FILE *f, const char *s);

@@ -5,6 +5,7 @@
  * and back, so a musician can hear what an encoding keeps and loses.
  */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "cli.h"
 #include "corpus.h"
 #include "midi.h"
+#include "roundtrip.h"
 
 static void convert_usage(FILE *f)
 {
@@ -43,141 +45,134 @@ static void convert_usage(FILE *f)
         "  -h, --help          this text\n");
 }
 
-int cmd_convert(int argc, char **argv)
-{
-    enum { OPT_TUNE = 256, OPT_PART, OPT_NOPHASE, OPT_ENC, OPT_PLAIN, OPT_DUR, OPT_PROGRAM };
-    static const struct option longopts[] = {
-        {"output", required_argument, NULL, 'o'},
-        {"tune", required_argument, NULL, OPT_TUNE},
-        {"part", required_argument, NULL, OPT_PART},
-        {"no-phase", no_argument, NULL, OPT_NOPHASE},
-        {"encoding", required_argument, NULL, OPT_ENC},
-        {"plain", no_argument, NULL, OPT_PLAIN},
-        {"durations", no_argument, NULL, OPT_DUR},
-        {"program", required_argument, NULL, OPT_PROGRAM},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
+typedef struct {
     CorpusOpts opts;
-    EncOpts eo = {.kind = ENC_COUNT};
-    MidiWriteOpts wo = {0, -1, NULL, 0};
-    Corpus c;
-    ReelError err;
-    Tune out;
-    const char *output = NULL, *input;
-    long tune_no = 1;
-    int ch, rc = 1;
-    char *end, prov[1024];
-    const Tune *t;
+    EncOpts eo;                 /* kind ENC_COUNT: no encoding */
+    MidiWriteOpts wo;
+    const char *output, *input;
+    long tune_no;
+} Convert;
 
-    memset(&opts, 0, sizeof opts);
-    optind = 1;
-    while ((ch = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
-        switch (ch) {
-        case 'o': output = optarg; break;
-        case OPT_TUNE:
-            tune_no = strtol(optarg, &end, 10);
-            if (*end || tune_no < 1) {
-                fprintf(stderr, "reel convert: --tune needs a number from 1, not '%s'\n", optarg);
-                return 2;
-            }
-            break;
-        case OPT_PART: opts.quant.part = optarg; break;
-        case OPT_NOPHASE: opts.quant.no_phase = true; break;
-        case OPT_ENC:
-            eo.kind = enc_parse(optarg);
-            if (eo.kind == ENC_COUNT) {
-                fprintf(stderr, "reel convert: unknown encoding '%s' (roll13, roll13o, roll128, "
-                                "melody, tokens, regress)\n", optarg);
-                return 2;
-            }
-            break;
-        case OPT_PLAIN: eo.plain = true; break;
-        case OPT_DUR: eo.durations = true; break;
-        case OPT_PROGRAM:
-            wo.program = (int)strtol(optarg, &end, 10) - 1;
-            if (*end || wo.program < 0 || wo.program > 127) {
-                fprintf(stderr, "reel convert: --program needs 1..128, not '%s'\n", optarg);
-                return 2;
-            }
-            break;
-        case 'h': convert_usage(stdout); return 0;
-        default: convert_usage(stderr); return 2;
+enum { OPT_TUNE = 256, OPT_PART, OPT_NOPHASE, OPT_ENC, OPT_PLAIN, OPT_DUR, OPT_PROGRAM };
+
+static const struct option longopts[] = {
+    {"output", required_argument, NULL, 'o'},
+    {"tune", required_argument, NULL, OPT_TUNE},
+    {"part", required_argument, NULL, OPT_PART},
+    {"no-phase", no_argument, NULL, OPT_NOPHASE},
+    {"encoding", required_argument, NULL, OPT_ENC},
+    {"plain", no_argument, NULL, OPT_PLAIN},
+    {"durations", no_argument, NULL, OPT_DUR},
+    {"program", required_argument, NULL, OPT_PROGRAM},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* One option: -1 taken, else the exit status (0 after --help). */
+static int take_option(void *ctx, int ch, const char *v)
+{
+    Convert *x = ctx;
+    long program;
+    switch (ch) {
+    case 'o': x->output = v; return -1;
+    case OPT_TUNE:
+        if (!num_long(v, 1, LONG_MAX, &x->tune_no)) {
+            fprintf(stderr, "reel convert: --tune needs a number from 1, not '%s'\n", v);
+            return 2;
         }
+        return -1;
+    case OPT_PART: x->opts.quant.part = v; return -1;
+    case OPT_NOPHASE: x->opts.quant.no_phase = true; return -1;
+    case OPT_ENC:
+        x->eo.kind = enc_parse(v);
+        if (x->eo.kind == ENC_COUNT) {
+            fprintf(stderr, "reel convert: unknown encoding '%s' (roll13, roll13o, roll128, "
+                            "melody, tokens, regress)\n", v);
+            return 2;
+        }
+        return -1;
+    case OPT_PLAIN: x->eo.plain = true; return -1;
+    case OPT_DUR: x->eo.durations = true; return -1;
+    case OPT_PROGRAM:
+        if (!num_long(v, 1, 128, &program)) {
+            fprintf(stderr, "reel convert: --program needs 1..128, not '%s'\n", v);
+            return 2;
+        }
+        x->wo.program = (int)program - 1;
+        return -1;
+    case 'h': convert_usage(stdout); return 0;
+    default: convert_usage(stderr); return 2;
     }
-    if (optind != argc - 1 || !output) {
+}
+
+static int parse_args(Convert *x, int argc, char **argv)
+{
+    int rc;
+    memset(x, 0, sizeof *x);
+    x->eo.kind = ENC_COUNT;
+    x->wo.program = -1;
+    x->tune_no = 1;
+    if ((rc = cli_getopt(argc, argv, "o:h", longopts, take_option, x)) >= 0)
+        return rc;
+    if (optind != argc - 1 || !x->output) {
         fprintf(stderr, "reel convert: give one input file and -o OUT.mid\n");
         convert_usage(stderr);
         return 2;
     }
-    input = argv[optind];
+    x->input = argv[optind];
+    return -1;
+}
 
-    corpus_init(&c);
-    corpus_load_file(&c, input, &opts);
-    if (c.n_tunes == 0) {
-        fprintf(stderr, "reel convert: %s\n",
-                c.n_skips ? c.skips[0].err.msg : "no tune in the file");
-        corpus_free(&c);
-        return 1;
+/* t as it is, or through the encoding and back, into *out with its
+ * provenance line. */
+static ReelStatus convert(const Convert *x, const Tune *t, Tune *out, char *prov, size_t size,
+                          ReelError *err)
+{
+    const EncOpts *eo = &x->eo;
+    ReelStatus s;
+    if (eo->kind == ENC_COUNT) {
+        snprintf(prov, size, "reel %s convert: %s, tune %s, part %s, quantized to 16ths",
+                 REEL_VERSION, x->input, t->name, t->part ? t->part : "?");
+        return tune_copy(out, t, err);
     }
-    if (tune_no > c.n_tunes) {
-        fprintf(stderr, "reel convert: %s holds %ld tune%s, not %ld\n", input, (long)c.n_tunes,
-                c.n_tunes == 1 ? "" : "s", tune_no);
-        corpus_free(&c);
-        return 1;
-    }
-    t = &c.tunes[tune_no - 1];
-    tune_init(&out);
-    if (eo.kind == ENC_COUNT) {
-        if (tune_copy(&out, t, &err))
-            goto fail;
-        snprintf(prov, sizeof prov, "reel %s convert: %s, tune %s, part %s, quantized to 16ths",
-                 REEL_VERSION, input, t->name, t->part ? t->part : "?");
-    } else {
-        Vocab *v = NULL;
-        Encoded e;
-        long exact;
-        if (eo.kind == ENC_TOKENS) {
-            /* The tune's own vocabulary: every token is known. */
-            if (!(v = vocab_new())) {
-                reel_fail(&err, REEL_ENOMEM, "out of memory");
-                goto fail;
-            }
-            if (enc_tokens_count(&eo, t, v, &err)) {
-                vocab_free(v);
-                goto fail;
-            }
-            vocab_finish(v);
-        }
-        if (enc_encode(&eo, v, t, &e, &err)) {
-            vocab_free(v);
-            goto fail;
-        }
-        if (enc_decode(&eo, v, &e, t, &out, &err)) {
-            enc_free(&e);
-            vocab_free(v);
-            goto fail;
-        }
-        exact = tune_count_matching(t, &out);
-        fprintf(stderr, "%s: %ld of %ld notes came back exactly through %s%s\n", t->name, exact,
-                (long)t->n_notes, enc_name(eo.kind), eo.plain ? " --plain" : "");
-        snprintf(prov, sizeof prov,
-                 "reel %s convert: %s, tune %s, part %s, through encoding %s%s%s and back",
-                 REEL_VERSION, input, t->name, t->part ? t->part : "?", enc_name(eo.kind),
-                 eo.plain ? " --plain" : "", eo.durations ? " --durations" : "");
-        enc_free(&e);
-        vocab_free(v);
-    }
-    wo.provenance = prov;
-    if (midi_write_tune(output, &out, &wo, &err))
-        goto fail;
-    fprintf(stderr, "%s: %ld notes, %ld steps written to %s\n", t->name, (long)out.n_notes,
-            (long)out.n_steps, output);
-    rc = 0;
-fail:
-    if (rc)
+    if ((s = roundtrip_tune(eo, NULL, t, out, err)))
+        return s;
+    fprintf(stderr, "%s: %ld of %ld notes came back exactly through %s%s\n", t->name,
+            tune_count_matching(t, out), (long)t->n_notes, enc_name(eo->kind),
+            eo->plain ? " --plain" : "");
+    snprintf(prov, size, "reel %s convert: %s, tune %s, part %s, through encoding %s%s%s and back",
+             REEL_VERSION, x->input, t->name, t->part ? t->part : "?", enc_name(eo->kind),
+             eo->plain ? " --plain" : "", eo->durations ? " --durations" : "");
+    return REEL_OK;
+}
+
+int cmd_convert(int argc, char **argv)
+{
+    Convert x;
+    MidiWriteOpts wo;
+    ReelError err;
+    Tune t, out;
+    char prov[1024];
+    int rc = parse_args(&x, argc, argv);
+    if (rc >= 0)
+        return rc;
+    if (corpus_load_tune(x.input, &x.opts, x.tune_no, &t, &err)) {
         fprintf(stderr, "reel convert: %s\n", err.msg);
+        return 1;
+    }
+    tune_init(&out);
+    wo = x.wo;
+    wo.provenance = prov;
+    rc = 1;
+    if (convert(&x, &t, &out, prov, sizeof prov, &err) ||
+        midi_write_tune(x.output, &out, &wo, &err)) {
+        fprintf(stderr, "reel convert: %s\n", err.msg);
+    } else {
+        fprintf(stderr, "%s: %ld notes, %ld steps written to %s\n", t.name, (long)out.n_notes,
+                (long)out.n_steps, x.output);
+        rc = 0;
+    }
     tune_free(&out);
-    corpus_free(&c);
+    tune_free(&t);
     return rc;
 }

@@ -1,6 +1,7 @@
 /* cmd_corpus.c — `reel corpus PATH...`: load, then report what was loaded,
  * what was skipped and why, and what each encoding keeps. */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,8 +64,8 @@ static double pct(long a, long b)
     return b ? 100.0 * (double)a / (double)b : 0.0;
 }
 
-static void print_text(const char *const *paths, int n, const Corpus *c, const CorpusStats *s,
-                       int list)
+/* Files, tunes, notes, range, metres, polyphony. */
+static void text_summary(const char *const *paths, int n, const Corpus *c, const CorpusStats *s)
 {
     char a[32], b[32], lo[6], hi[6];
     printf("corpus:");
@@ -96,7 +97,12 @@ static void print_text(const char *const *paths, int n, const Corpus *c, const C
     printf("  tempo changes      %ld tunes have more than one tempo\n", s->tempo_changes);
     printf("  polyphony          %s notes start while another note sounds (%.2f%%)\n",
            num_thousands(s->polyphonic_notes, a), pct(s->polyphonic_notes, s->notes));
+}
 
+/* What quantizing to 16th steps cost. */
+static void text_quant(const CorpusStats *s)
+{
+    char a[32];
     printf("\nquantizing to 16th steps\n");
     printf("  onsets on the grid %s (%.1f%%) within 0.1 step, after the phase shift\n",
            num_thousands(s->q.on_grid, a), pct(s->q.on_grid, s->q.notes_in));
@@ -115,7 +121,12 @@ static void print_text(const char *const *paths, int n, const Corpus *c, const C
            num_thousands(s->q.merged, a));
     printf("  cut                %s notes ended where the same pitch starts again\n",
            num_thousands(s->q.overlaps_cut, a));
+}
 
+/* What each encoding gives back. */
+static void text_encodings(const CorpusStats *s)
+{
+    char a[32], b[32];
     printf("\nencodings: notes given back exactly by encode + decode\n");
     printf("  %-20s %12s %8s %8s  %s\n", "encoding", "exact", "share", "tunes", "what moved");
     for (int i = 0; i < s->n_enc; i++) {
@@ -133,7 +144,14 @@ static void print_text(const char *const *paths, int n, const Corpus *c, const C
     }
     printf("  (tunes: tunes given back whole; roll13 without onsets joins repeated notes\n"
            "   within a bar; tokens without durations keep pitch order, not timing)\n");
+}
 
+static void print_text(const char *const *paths, int n, const Corpus *c, const CorpusStats *s,
+                       int list)
+{
+    text_summary(paths, n, c, s);
+    text_quant(s);
+    text_encodings(s);
     if (list) {
         printf("\ntunes\n");
         for (int32_t i = 0; i < c->n_tunes; i++) {
@@ -228,62 +246,91 @@ static void print_json(const char *const *paths, int n, const Corpus *c, const C
     printf("%s]\n}\n", c->n_skips ? "\n  " : "");
 }
 
+typedef struct {
+    CorpusOpts opts;
+    const char *vocab_path;
+    int json, list, quiet, nodur;
+} CorpusArgs;
+
+enum { OPT_JSON = 256, OPT_LIST, OPT_PART, OPT_NOPHASE, OPT_VOCAB, OPT_NODUR, OPT_MAX };
+
+static const struct option longopts[] = {
+    {"json", no_argument, NULL, OPT_JSON},
+    {"list", no_argument, NULL, OPT_LIST},
+    {"part", required_argument, NULL, OPT_PART},
+    {"no-phase", no_argument, NULL, OPT_NOPHASE},
+    {"vocab", required_argument, NULL, OPT_VOCAB},
+    {"no-durations", no_argument, NULL, OPT_NODUR},
+    {"max-files", required_argument, NULL, OPT_MAX},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* One option: -1 taken, else the exit status (0 after --help). */
+static int take_option(void *ctx, int ch, const char *v)
+{
+    CorpusArgs *a = ctx;
+    switch (ch) {
+    case OPT_JSON: a->json = 1; return -1;
+    case OPT_LIST: a->list = 1; return -1;
+    case OPT_PART: a->opts.quant.part = v; return -1;
+    case OPT_NOPHASE: a->opts.quant.no_phase = true; return -1;
+    case OPT_VOCAB: a->vocab_path = v; return -1;
+    case OPT_NODUR: a->nodur = 1; return -1;
+    case OPT_MAX:
+        if (!num_long(v, 1, LONG_MAX, &a->opts.max_files)) {
+            fprintf(stderr, "reel corpus: --max-files needs a positive number, not '%s'\n", v);
+            return 2;
+        }
+        return -1;
+    case 'q': a->quiet = 1; return -1;
+    case 'h': corpus_usage(stdout); return 0;
+    default: corpus_usage(stderr); return 2;
+    }
+}
+
+/* --vocab FILE: the corpus's token vocabulary saved.  0 or 1. */
+static int save_vocab(const CorpusArgs *a, const Corpus *c)
+{
+    EncOpts eo = {.kind = ENC_TOKENS, .durations = !a->nodur};
+    Vocab *v = NULL;
+    ReelError err;
+    int rc = 0;
+    if (corpus_vocab(c, &eo, &v, &err) || vocab_save(v, a->vocab_path, &err)) {
+        fprintf(stderr, "reel corpus: %s\n", err.msg);
+        rc = 1;
+    } else if (!a->json) {
+        printf("\nvocabulary of %d tokens saved to %s\n", vocab_size(v), a->vocab_path);
+    }
+    vocab_free(v);
+    return rc;
+}
+
 int cmd_corpus(int argc, char **argv)
 {
-    enum { OPT_JSON = 256, OPT_LIST, OPT_PART, OPT_NOPHASE, OPT_VOCAB, OPT_NODUR, OPT_MAX };
-    static const struct option longopts[] = {
-        {"json", no_argument, NULL, OPT_JSON},
-        {"list", no_argument, NULL, OPT_LIST},
-        {"part", required_argument, NULL, OPT_PART},
-        {"no-phase", no_argument, NULL, OPT_NOPHASE},
-        {"vocab", required_argument, NULL, OPT_VOCAB},
-        {"no-durations", no_argument, NULL, OPT_NODUR},
-        {"max-files", required_argument, NULL, OPT_MAX},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    CorpusOpts opts;
+    CorpusArgs a;
     Corpus c;
     CorpusStats *s;
     ReelError err;
-    int json = 0, list = 0, quiet = 0, nodur = 0, ch, rc = 0;
-    const char *vocab_path = NULL;
-    char *end;
+    const char *const *paths;
+    int n, rc;
 
-    memset(&opts, 0, sizeof opts);
-    optind = 1;
-    while ((ch = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
-        switch (ch) {
-        case OPT_JSON: json = 1; break;
-        case OPT_LIST: list = 1; break;
-        case OPT_PART: opts.quant.part = optarg; break;
-        case OPT_NOPHASE: opts.quant.no_phase = true; break;
-        case OPT_VOCAB: vocab_path = optarg; break;
-        case OPT_NODUR: nodur = 1; break;
-        case OPT_MAX:
-            opts.max_files = strtol(optarg, &end, 10);
-            if (*end || opts.max_files <= 0) {
-                fprintf(stderr, "reel corpus: --max-files needs a positive number, not '%s'\n",
-                        optarg);
-                return 2;
-            }
-            break;
-        case 'q': quiet = 1; break;
-        case 'h': corpus_usage(stdout); return 0;
-        default: corpus_usage(stderr); return 2;
-        }
-    }
+    memset(&a, 0, sizeof a);
+    if ((rc = cli_getopt(argc, argv, "qh", longopts, take_option, &a)) >= 0)
+        return rc;
     if (optind >= argc) {
         fprintf(stderr, "reel corpus: give at least one file or folder\n");
         corpus_usage(stderr);
         return 2;
     }
-    if (!quiet && cli_stderr_is_tty())
-        opts.progress = progress;
+    paths = (const char *const *)(argv + optind);
+    n = argc - optind;
+    if (!a.quiet && cli_stderr_is_tty())
+        a.opts.progress = progress;
 
     corpus_init(&c);
-    if (corpus_load(&c, (const char *const *)(argv + optind), argc - optind, &opts, &err)) {
+    if (corpus_load(&c, paths, n, &a.opts, &err)) {
         fprintf(stderr, "reel corpus: %s\n", err.msg);
         for (int32_t i = 0; i < c.n_skips && c.n_skips > 1; i++)
             fprintf(stderr, "  %s\n", c.skips[i].err.msg);
@@ -297,22 +344,11 @@ int cmd_corpus(int argc, char **argv)
         corpus_free(&c);
         return 1;
     }
-    if (json)
-        print_json((const char *const *)(argv + optind), argc - optind, &c, s, list);
+    if (a.json)
+        print_json(paths, n, &c, s, a.list);
     else
-        print_text((const char *const *)(argv + optind), argc - optind, &c, s, list);
-
-    if (vocab_path) {
-        EncOpts eo = {.kind = ENC_TOKENS, .durations = !nodur};
-        Vocab *v = NULL;
-        if (corpus_vocab(&c, &eo, &v, &err) || vocab_save(v, vocab_path, &err)) {
-            fprintf(stderr, "reel corpus: %s\n", err.msg);
-            rc = 1;
-        } else if (!json) {
-            printf("\nvocabulary of %d tokens saved to %s\n", vocab_size(v), vocab_path);
-        }
-        vocab_free(v);
-    }
+        print_text(paths, n, &c, s, a.list);
+    rc = a.vocab_path ? save_vocab(&a, &c) : 0;
     free(s);
     corpus_free(&c);
     return rc;

@@ -32,119 +32,136 @@ static void render_usage(FILE *f)
     fprintf(f, "\nExit status: 0 written, 1 failure (nothing written), 2 bad usage.\n");
 }
 
-int cmd_render(int argc, char **argv)
-{
-    enum { OPT_RATE = 256, OPT_TAIL, OPT_FLOAT };
-    static const struct option own[] = {
-        {"output", required_argument, NULL, 'o'},
-        {"rate", required_argument, NULL, OPT_RATE},
-        {"tail", required_argument, NULL, OPT_TAIL},
-        {"float", no_argument, NULL, OPT_FLOAT},
-        {"help", no_argument, NULL, 'h'},
-    };
-    struct option longopts[40];
+typedef struct {
     CliMusic m;
-    AudioSynthOpts so;
-    AudioSynth *synth = NULL;
-    AudioRenderOpts ro;
-    AudioRenderInfo info;
-    Player *p = NULL;
-    ReelError err;
-    char sf[4096], preset[64] = "", *end;
-    const char *output = NULL, *input;
-    double from = 0, tail = 5;
-    long rate = 44100;
-    int ch, n = 0, rc = 1, f32 = 0;
-    uint64_t log_cursor;
+    const char *output, *input;
+    double tail;
+    long rate;
+    bool f32;
+} Render;
 
-    cli_music_init(&m);
-    for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
-        longopts[n++] = own[i];
-    n = cli_music_longopts(longopts, n);
-    memset(&longopts[n], 0, sizeof longopts[n]);
-    optind = 1;
-    while ((ch = getopt_long(argc, argv, "o:hv", longopts, NULL)) != -1) {
-        int r;
-        switch (ch) {
-        case 'o': output = optarg; continue;
-        case 'v': m.verbose++; continue;
-        case OPT_RATE:
-            rate = strtol(optarg, &end, 10);
-            if (*end || rate < 8000 || rate > 96000) {
-                fprintf(stderr, "reel render: --rate needs 8000..96000 Hz, not '%s'\n", optarg);
-                return 2;
-            }
-            continue;
-        case OPT_TAIL:
-            tail = strtod(optarg, &end);
-            if (*end || end == optarg || !(tail > 0 && tail <= 600)) {
-                fprintf(stderr, "reel render: --tail needs seconds, more than 0 and at most 600, "
-                                "not '%s'\n", optarg);
-                return 2;
-            }
-            continue;
-        case OPT_FLOAT: f32 = 1; continue;
-        case 'h': render_usage(stdout); return 0;
-        default:
-            r = cli_music_option(&m, ch, optarg, "render");
-            if (r == 0)
-                continue;
-            if (r < 0)
-                render_usage(stderr);
+enum { OPT_RATE = 256, OPT_TAIL, OPT_FLOAT };
+
+static const struct option own_opts[] = {
+    {"output", required_argument, NULL, 'o'},
+    {"rate", required_argument, NULL, OPT_RATE},
+    {"tail", required_argument, NULL, OPT_TAIL},
+    {"float", no_argument, NULL, OPT_FLOAT},
+    {"help", no_argument, NULL, 'h'},
+};
+
+/* One option: -1 taken, else the exit status (0 after --help). */
+static int take_option(void *ctx, int ch, const char *v)
+{
+    Render *x = ctx;
+    switch (ch) {
+    case 'o': x->output = v; return -1;
+    case 'v': x->m.verbose++; return -1;
+    case OPT_RATE:
+        if (!num_long(v, 8000, 96000, &x->rate)) {
+            fprintf(stderr, "reel render: --rate needs 8000..96000 Hz, not '%s'\n", v);
             return 2;
         }
+        return -1;
+    case OPT_TAIL:
+        if (!num_double(v, 0, 600, &x->tail) || !(x->tail > 0)) {
+            fprintf(stderr, "reel render: --tail needs seconds, more than 0 and at most 600, "
+                            "not '%s'\n", v);
+            return 2;
+        }
+        return -1;
+    case OPT_FLOAT: x->f32 = true; return -1;
+    case 'h': render_usage(stdout); return 0;
+    default: return cli_music_take(&x->m, ch, v, "render", render_usage);
     }
-    if (optind != argc - 1 || !output) {
+}
+
+static int parse_args(Render *x, int argc, char **argv)
+{
+    struct option longopts[40];
+    int rc;
+    memset(x, 0, sizeof *x);
+    cli_music_init(&x->m);
+    x->tail = 5;
+    x->rate = 44100;
+    cli_music_longopts(longopts, own_opts, sizeof own_opts / sizeof own_opts[0]);
+    if ((rc = cli_getopt(argc, argv, "o:hv", longopts, take_option, x)) >= 0)
+        return rc;
+    if (optind != argc - 1 || !x->output) {
         fprintf(stderr, "reel render: give one MIDI or ABC file and -o OUT.wav\n");
         render_usage(stderr);
         return 2;
     }
-    input = argv[optind];
+    x->input = argv[optind];
+    return -1;
+}
+
+/* Render p with the soundfont sf: 0, or 1. */
+static int render(const Render *x, Player *p, double from, const char *sf)
+{
+    AudioSynthOpts so;
+    AudioSynth *synth = NULL;
+    AudioRenderOpts ro;
+    AudioRenderInfo info;
+    ReelError err;
+    char preset[64] = "";
+    int program = player_program(p, 0), rc = 1;
+    memset(&so, 0, sizeof so);
+    so.soundfont = sf;
+    so.rate = (int)x->rate;
+    so.gain = x->m.play.gain > 0 ? (float)x->m.play.gain : 0;
+    if (audio_synth_new(&synth, &so, &err)) {
+        fprintf(stderr, "reel render: %s\n", err.msg);
+        return 1;
+    }
+    audio_synth_preset_name(synth, 0, program, preset, sizeof preset);
+    if (!preset[0])
+        fprintf(stderr, "reel render: warning: %s has no preset for GM program %d; FluidSynth "
+                        "substitutes another\n", sf, program + 1);
+    memset(&ro, 0, sizeof ro);
+    ro.path = x->output;
+    ro.tail = x->tail;
+    ro.float32 = x->f32;
+    if (player_render(p, synth, from, &ro, &info, &err)) {
+        fprintf(stderr, "reel render: %s\n", err.msg);
+    } else {
+        fprintf(stderr, "%s: %ld notes, %d:%04.1f (release tail %.1f s), %ld Hz stereo %s, %s "
+                        "(GM %d); rendered in %.2f s (%.0fx real time)\n",
+                x->output, x->m.n_notes, (int)(info.seconds / 60),
+                info.seconds - 60 * (int)(info.seconds / 60), info.tail_seconds, x->rate,
+                x->f32 ? "32-bit float" : "16-bit", preset[0] ? preset : "?", program + 1,
+                info.wall_seconds, info.wall_seconds > 0 ? info.seconds / info.wall_seconds : 0);
+        if (x->m.verbose)
+            fprintf(stderr, "reel render: soundfont %s\n", sf);
+        rc = 0;
+    }
+    audio_synth_free(synth);
+    return rc;
+}
+
+int cmd_render(int argc, char **argv)
+{
+    Render x;
+    Player *p = NULL;
+    ReelError err;
+    char sf[4096];
+    double from = 0;
+    uint64_t log_cursor;
+    int rc = parse_args(&x, argc, argv);
+    if (rc >= 0)
+        return rc;
     audio_log_capture();
     log_cursor = audio_log_end();
-
     if (player_new(&p, NULL, &err)) {
         fprintf(stderr, "reel render: %s\n", err.msg);
         return 1;
     }
-    if (cli_music_load(&m, input, p, &from, "render") ||
-        cli_music_soundfont(&m, sf, sizeof sf, "render"))
-        goto out;
-    memset(&so, 0, sizeof so);
-    so.soundfont = sf;
-    so.rate = (int)rate;
-    so.gain = m.gain > 0 ? (float)m.gain : 0;
-    if (audio_synth_new(&synth, &so, &err)) {
-        fprintf(stderr, "reel render: %s\n", err.msg);
-        goto out;
-    }
-    audio_synth_preset_name(synth, 0, player_program(p, 0), preset, sizeof preset);
-    if (!preset[0])
-        fprintf(stderr, "reel render: warning: %s has no preset for GM program %d; FluidSynth "
-                        "substitutes another\n", sf, player_program(p, 0) + 1);
-    memset(&ro, 0, sizeof ro);
-    ro.path = output;
-    ro.tail = tail;
-    ro.float32 = f32 != 0;
-    if (player_render(p, synth, from, &ro, &info, &err)) {
-        fprintf(stderr, "reel render: %s\n", err.msg);
-        goto out;
-    }
-    fprintf(stderr, "%s: %ld notes, %d:%04.1f (release tail %.1f s), %ld Hz stereo %s, %s (GM %d)"
-                    "; rendered in %.2f s (%.0fx real time)\n",
-            output, m.n_notes, (int)(info.seconds / 60),
-            info.seconds - 60 * (int)(info.seconds / 60), info.tail_seconds, rate,
-            f32 ? "32-bit float" : "16-bit", preset[0] ? preset : "?", player_program(p, 0) + 1,
-            info.wall_seconds, info.wall_seconds > 0 ? info.seconds / info.wall_seconds : 0);
-    if (m.verbose)
-        fprintf(stderr, "reel render: soundfont %s\n", sf);
-    rc = 0;
-out:
-    audio_synth_free(synth);
+    rc = 1;
+    if (!cli_music_load(&x.m, x.input, p, &from, "render") &&
+        !cli_music_soundfont(&x.m, sf, sizeof sf, "render"))
+        rc = render(&x, p, from, sf);
     player_free(p);
-    if (m.verbose) {
-        uint64_t cur = log_cursor;
-        cli_music_log(&cur, UINT64_MAX, "render");
-    }
+    if (x.m.verbose)
+        cli_music_log(&log_cursor, UINT64_MAX, "render");
     return rc;
 }

@@ -55,3 +55,26 @@ bool cli_double(const char *cmd, const char *opt, const char *v, double lo, doub
                 v ? v : "");
     return false;
 }
+
+bool cli_seed(const char *cmd, const char *v, uint64_t *out)
+{
+    char *e;
+    unsigned long long s = strtoull(v, &e, 10);
+    if (!*v || *e || v[0] == '-') {
+        fprintf(stderr, "%s: --seed needs a whole number from 0, not '%s'\n", cmd, v);
+        return false;
+    }
+    *out = s;
+    return true;
+}
+
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
+               CliTake take, void *ctx)
+{
+    int ch, rc;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1)
+        if ((rc = take(ctx, ch, optarg)) >= 0)
+            return rc;
+    return -1;
+}

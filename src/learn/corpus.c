@@ -2,6 +2,7 @@
  * See corpus.h.
  */
 #include "corpus.h"
+#include "grow.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -41,7 +42,7 @@ void corpus_free(Corpus *c)
 
 typedef struct {
     char **paths;
-    long n, cap;
+    int32_t n, cap;     /* max keeps n far below INT32_MAX */
     long max;
     bool full;          /* stopped at max */
 } FileList;
@@ -53,14 +54,8 @@ static bool list_add(FileList *l, const char *path)
         l->full = true;
         return true;
     }
-    if (l->n == l->cap) {
-        long cap = l->cap ? l->cap * 2 : 256;
-        char **np = realloc(l->paths, (size_t)cap * sizeof *np);
-        if (!np)
-            return false;
-        l->paths = np;
-        l->cap = cap;
-    }
+    if (!grow((void **)&l->paths, &l->cap, l->n + 1, sizeof *l->paths))
+        return false;
     p = strdup(path);
     if (!p)
         return false;
@@ -83,14 +78,8 @@ static int path_cmp(const void *a, const void *b)
 static ReelStatus corpus_skip(Corpus *c, const char *path, const ReelError *why)
 {
     CorpusSkip *s;
-    if (c->n_skips == c->cap_skips) {
-        int32_t cap = c->cap_skips ? c->cap_skips * 2 : 16;
-        CorpusSkip *ns = realloc(c->skips, (size_t)cap * sizeof *ns);
-        if (!ns)
-            return REEL_ENOMEM;
-        c->skips = ns;
-        c->cap_skips = cap;
-    }
+    if (!grow((void **)&c->skips, &c->cap_skips, c->n_skips + 1, sizeof *c->skips))
+        return REEL_ENOMEM;
     s = &c->skips[c->n_skips];
     s->path = strdup(path);
     if (!s->path)
@@ -214,14 +203,8 @@ static void stem_of(const char *path, char *out, size_t len)
 
 static ReelStatus push_tune(Corpus *c, Tune *t)
 {
-    if (c->n_tunes == c->cap_tunes) {
-        int32_t cap = c->cap_tunes ? c->cap_tunes * 2 : 256;
-        Tune *nt = realloc(c->tunes, (size_t)cap * sizeof *nt);
-        if (!nt)
-            return REEL_ENOMEM;
-        c->tunes = nt;
-        c->cap_tunes = cap;
-    }
+    if (!grow((void **)&c->tunes, &c->cap_tunes, c->n_tunes + 1, sizeof *c->tunes))
+        return REEL_ENOMEM;
     c->tunes[c->n_tunes++] = *t;
     return REEL_OK;
 }
@@ -325,6 +308,29 @@ void corpus_load_file(Corpus *c, const char *path, const CorpusOpts *opts)
     }
     if (ok)
         c->files_loaded++;
+}
+
+ReelStatus corpus_load_tune(const char *path, const CorpusOpts *opts, long tune_no, Tune *out,
+                            ReelError *err)
+{
+    Corpus c;
+    ReelStatus s;
+    tune_init(out);
+    corpus_init(&c);
+    corpus_load_file(&c, path, opts);
+    if (c.n_tunes == 0) {
+        if (c.n_skips)
+            s = reel_fail(err, c.skips[0].err.status, "%s", c.skips[0].err.msg);
+        else
+            s = reel_fail(err, REEL_EEMPTY, "no tune in the file");
+    } else if (tune_no > c.n_tunes) {
+        s = reel_fail(err, REEL_EARG, "%s holds %ld tune%s, not %ld", path, (long)c.n_tunes,
+                      c.n_tunes == 1 ? "" : "s", tune_no);
+    } else {
+        s = tune_copy(out, &c.tunes[tune_no - 1], err);
+    }
+    corpus_free(&c);
+    return s;
 }
 
 ReelStatus corpus_load(Corpus *c, const char *const *paths, int n_paths, const CorpusOpts *opts,

@@ -60,6 +60,14 @@ ReelStatus corpus_load(Corpus *c, const char *const *paths, int n_paths, const C
  * recording a skip when it gives no tune. */
 void corpus_load_file(Corpus *c, const char *path, const CorpusOpts *opts);
 
+/* Tune number tune_no (from 1) of the file at path, as corpus_load_file
+ * reads it, copied into *out (overwritten; the caller frees it with
+ * tune_free).  Fails with the skip's reason ("PATH: why") when the file
+ * gives no tune, with REEL_EARG "PATH holds N tunes, not K" when it holds
+ * fewer than tune_no.  opts may be NULL. */
+ReelStatus corpus_load_tune(const char *path, const CorpusOpts *opts, long tune_no, Tune *out,
+                            ReelError *err);
+
 /* A corpus path recorded in a model (e.g. "../shared/corpus/pop909/midi")
  * that does not exist here: the same folder under $REEL_CORPUS (the part
  * after the last "corpus/"), when that exists.  Writes the path to use into

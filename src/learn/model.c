@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -248,150 +249,151 @@ static bool parse_rng(const char *v, Rng *r)
                   &r->s[2], &r->s[3]) == 4;
 }
 
-/* Apply one header line.  Unknown keys are ignored (a later version 1 writer
- * may add some). */
-static ReelStatus header_kv(Model *m, const char *key, const char *v, const char *path,
-                            ReelError *err)
+/* The header's fields, by how their values are read. */
+typedef enum {
+    HK_BOOL,      /* "0" or not: atoi(v) != 0 */
+    HK_INT,       /* a whole number that fits an int */
+    HK_FLOAT,     /* a number, or nan / inf / -nan */
+    HK_LONG,      /* a number (counts of tunes and steps) */
+    HK_I64,       /* a whole decimal int64 */
+    HK_DOUBLE,    /* a number */
+    HK_U64,       /* a whole decimal uint64 */
+    HK_RNG,       /* four hex words */
+    HK_TEXT,      /* the rest of the line */
+    HK_ENCODING, HK_HEAD, HK_OPTIMIZER,
+} HeaderType;
+
+typedef struct {
+    const char *key;
+    HeaderType type;
+    size_t off;   /* in Model */
+    size_t size;  /* HK_TEXT: the field's size */
+} HeaderKey;
+
+#define HK(key, type, field) {key, type, offsetof(Model, field), sizeof(((Model *)0)->field)}
+
+static const HeaderKey header_keys[] = {
+    HK("created", HK_TEXT, created),
+    HK("encoding", HK_ENCODING, enc.kind),
+    HK("plain", HK_BOOL, enc.plain),
+    HK("durations", HK_BOOL, enc.durations),
+    HK("lookback", HK_BOOL, enc.lookback),
+    HK("repeat_labels", HK_BOOL, enc.repeats),
+    HK("in_classes", HK_BOOL, net.in_classes),
+    HK("batchnorm", HK_BOOL, net.batchnorm),
+    HK("n_in", HK_INT, net.n_in),
+    HK("hidden", HK_INT, net.hidden),
+    HK("layers", HK_INT, net.layers),
+    HK("dense", HK_INT, net.dense),
+    HK("n_out", HK_INT, net.n_out),
+    HK("dropout", HK_FLOAT, net.dropout),
+    HK("rec_dropout", HK_FLOAT, net.rec_dropout),
+    HK("head", HK_HEAD, net.head),
+    HK("window", HK_INT, train.window),
+    HK("batch", HK_INT, train.batch),
+    HK("epochs", HK_INT, train.epochs),
+    HK("threads", HK_INT, train.threads),
+    HK("val_split", HK_FLOAT, train.val_split),
+    HK("seed", HK_U64, train.seed),
+    HK("optimizer", HK_OPTIMIZER, train.optim.kind),
+    HK("lr", HK_FLOAT, train.optim.lr),
+    HK("beta1", HK_FLOAT, train.optim.beta1),
+    HK("beta2", HK_FLOAT, train.optim.beta2),
+    HK("rho", HK_FLOAT, train.optim.rho),
+    HK("eps", HK_FLOAT, train.optim.eps),
+    HK("clip", HK_FLOAT, train.optim.clip_norm),
+    HK("corpus", HK_TEXT, train.corpus),
+    HK("tunes_train", HK_LONG, train.tunes_train),
+    HK("tunes_val", HK_LONG, train.tunes_val),
+    HK("steps_train", HK_LONG, train.steps_train),
+    HK("epoch", HK_INT, progress.epoch),
+    HK("batches", HK_I64, progress.batches),
+    HK("batch_in_epoch", HK_I64, progress.batch_in_epoch),
+    HK("train_loss", HK_FLOAT, progress.train_loss),
+    HK("train_acc", HK_FLOAT, progress.train_acc),
+    HK("val_loss", HK_FLOAT, progress.val_loss),
+    HK("val_acc", HK_FLOAT, progress.val_acc),
+    HK("best_val_loss", HK_FLOAT, progress.best_val_loss),
+    HK("seconds", HK_DOUBLE, progress.seconds),
+    HK("epoch_rng", HK_RNG, progress.epoch_rng),
+    HK("drop_rng", HK_RNG, progress.drop_rng),
+};
+
+/* Read v as k says into field.  REEL_EARG: the generic "bad value" message
+ * is the caller's; REEL_EFORMAT: err says it. */
+static ReelStatus header_value(const HeaderKey *k, void *field, const char *v, const char *path,
+                               ReelError *err)
 {
-    NetConfig *c = &m->net;
-    TrainSettings *t = &m->train;
-    TrainProgress *p = &m->progress;
     char *end = NULL;
     double d = strtod(v, &end);
     bool num = end != v && *end == '\0';
     /* (long)d is undefined for NaN ("val_loss nan") and out-of-range values. */
     long l = fabs(d) < 9.2e18 ? (long)d : 0;
-
-#define INT_KEY(name, field)                                                          \
-    if (!strcmp(key, name)) {                                                         \
-        if (!num || d != (double)l || l < -2147483647L || l > 2147483647L)            \
-            goto bad;                                                                 \
-        field = (int)l;                                                               \
-        return REEL_OK;                                                               \
-    }
-#define FLOAT_KEY(name, field)                                                        \
-    if (!strcmp(key, name)) {                                                         \
-        if (!num && strcmp(v, "nan") && strcmp(v, "inf") && strcmp(v, "-nan"))       \
-            goto bad;                                                                 \
-        field = (float)d;                                                             \
-        return REEL_OK;                                                               \
-    }
-    if (!strcmp(key, "created")) {
-        clean_line(m->created, v, sizeof m->created);
+    int i;
+    switch (k->type) {
+    case HK_BOOL: *(bool *)field = atoi(v) != 0; return REEL_OK;
+    case HK_INT:
+        if (!num || d != (double)l || l < -2147483647L || l > 2147483647L)
+            return REEL_EARG;
+        *(int *)field = (int)l;
         return REEL_OK;
-    }
-    if (!strcmp(key, "encoding")) {
-        m->enc.kind = enc_parse(v);
-        if (m->enc.kind == ENC_COUNT)
+    case HK_FLOAT:
+        if (!num && strcmp(v, "nan") && strcmp(v, "inf") && strcmp(v, "-nan"))
+            return REEL_EARG;
+        *(float *)field = (float)d;
+        return REEL_OK;
+    case HK_LONG:
+        *(long *)field = l;
+        return num ? REEL_OK : reel_fail(err, REEL_EFORMAT, "%s: bad %s", path, k->key);
+    case HK_I64:
+        *(int64_t *)field = strtoll(v, &end, 10);
+        return *end ? reel_fail(err, REEL_EFORMAT, "%s: bad %s", path, k->key) : REEL_OK;
+    case HK_DOUBLE:
+        *(double *)field = d;
+        return num ? REEL_OK : reel_fail(err, REEL_EFORMAT, "%s: bad %s", path, k->key);
+    case HK_U64:
+        *(uint64_t *)field = strtoull(v, &end, 10);
+        return *end ? REEL_EARG : REEL_OK;
+    case HK_RNG:
+        return parse_rng(v, field) ? REEL_OK
+                                   : reel_fail(err, REEL_EFORMAT, "%s: bad %s", path, k->key);
+    case HK_TEXT: clean_line(field, v, k->size); return REEL_OK;
+    case HK_ENCODING:
+        *(EncKind *)field = enc_parse(v);
+        if (*(EncKind *)field == ENC_COUNT)
             return reel_fail(err, REEL_EFORMAT, "%s: unknown encoding '%s' in the header", path, v);
         return REEL_OK;
-    }
-    if (!strcmp(key, "plain")) {
-        m->enc.plain = atoi(v) != 0;
-        return REEL_OK;
-    }
-    if (!strcmp(key, "durations")) {
-        m->enc.durations = atoi(v) != 0;
-        return REEL_OK;
-    }
-    if (!strcmp(key, "lookback")) {
-        m->enc.lookback = atoi(v) != 0;
-        return REEL_OK;
-    }
-    if (!strcmp(key, "repeat_labels")) {
-        m->enc.repeats = atoi(v) != 0;
-        return REEL_OK;
-    }
-    if (!strcmp(key, "in_classes")) {
-        c->in_classes = atoi(v) != 0;
-        return REEL_OK;
-    }
-    if (!strcmp(key, "batchnorm")) {
-        c->batchnorm = atoi(v) != 0;
-        return REEL_OK;
-    }
-    INT_KEY("n_in", c->n_in)
-    INT_KEY("hidden", c->hidden)
-    INT_KEY("layers", c->layers)
-    INT_KEY("dense", c->dense)
-    INT_KEY("n_out", c->n_out)
-    FLOAT_KEY("dropout", c->dropout)
-    FLOAT_KEY("rec_dropout", c->rec_dropout)
-    if (!strcmp(key, "head")) {
+    case HK_HEAD:
         if (!num || (l != HEAD_SIGMOID_BCE && l != HEAD_SOFTMAX_CE && l != HEAD_LINEAR_MSE))
-            goto bad;
-        c->head = (HeadKind)l;
+            return REEL_EARG;
+        *(HeadKind *)field = (HeadKind)l;
+        return REEL_OK;
+    case HK_OPTIMIZER:
+        if ((i = optim_parse(v)) < 0)
+            return REEL_EARG;
+        *(OptimKind *)field = (OptimKind)i;
         return REEL_OK;
     }
-    INT_KEY("window", t->window)
-    INT_KEY("batch", t->batch)
-    INT_KEY("epochs", t->epochs)
-    INT_KEY("threads", t->threads)
-    FLOAT_KEY("val_split", t->val_split)
-    if (!strcmp(key, "seed")) {
-        t->seed = strtoull(v, &end, 10);
-        if (*end)
-            goto bad;
-        return REEL_OK;
-    }
-    if (!strcmp(key, "optimizer")) {
-        int k = optim_parse(v);
-        if (k < 0)
-            goto bad;
-        t->optim.kind = (OptimKind)k;
-        return REEL_OK;
-    }
-    FLOAT_KEY("lr", t->optim.lr)
-    FLOAT_KEY("beta1", t->optim.beta1)
-    FLOAT_KEY("beta2", t->optim.beta2)
-    FLOAT_KEY("rho", t->optim.rho)
-    FLOAT_KEY("eps", t->optim.eps)
-    FLOAT_KEY("clip", t->optim.clip_norm)
-    if (!strcmp(key, "corpus")) {
-        clean_line(t->corpus, v, sizeof t->corpus);
-        return REEL_OK;
-    }
-    if (!strcmp(key, "tunes_train")) {
-        t->tunes_train = l;
-        return num ? REEL_OK : reel_fail(err, REEL_EFORMAT, "%s: bad tunes_train", path);
-    }
-    if (!strcmp(key, "tunes_val")) {
-        t->tunes_val = l;
-        return num ? REEL_OK : reel_fail(err, REEL_EFORMAT, "%s: bad tunes_val", path);
-    }
-    if (!strcmp(key, "steps_train")) {
-        t->steps_train = l;
-        return num ? REEL_OK : reel_fail(err, REEL_EFORMAT, "%s: bad steps_train", path);
-    }
-    INT_KEY("epoch", p->epoch)
-    if (!strcmp(key, "batches")) {
-        p->batches = strtoll(v, &end, 10);
-        return *end ? reel_fail(err, REEL_EFORMAT, "%s: bad batches", path) : REEL_OK;
-    }
-    if (!strcmp(key, "batch_in_epoch")) {
-        p->batch_in_epoch = strtoll(v, &end, 10);
-        return *end ? reel_fail(err, REEL_EFORMAT, "%s: bad batch_in_epoch", path) : REEL_OK;
-    }
-    FLOAT_KEY("train_loss", p->train_loss)
-    FLOAT_KEY("train_acc", p->train_acc)
-    FLOAT_KEY("val_loss", p->val_loss)
-    FLOAT_KEY("val_acc", p->val_acc)
-    FLOAT_KEY("best_val_loss", p->best_val_loss)
-    if (!strcmp(key, "seconds")) {
-        p->seconds = d;
-        return num ? REEL_OK : reel_fail(err, REEL_EFORMAT, "%s: bad seconds", path);
-    }
-    if (!strcmp(key, "epoch_rng"))
-        return parse_rng(v, &p->epoch_rng) ? REEL_OK
-                                          : reel_fail(err, REEL_EFORMAT, "%s: bad epoch_rng", path);
-    if (!strcmp(key, "drop_rng"))
-        return parse_rng(v, &p->drop_rng) ? REEL_OK
-                                         : reel_fail(err, REEL_EFORMAT, "%s: bad drop_rng", path);
     return REEL_OK;
-bad:
-    return reel_fail(err, REEL_EFORMAT, "%s: header field %s has a bad value '%s'", path, key, v);
-#undef INT_KEY
-#undef FLOAT_KEY
+}
+
+/* Apply one header line.  Unknown keys are ignored (a later version 1 writer
+ * may add some). */
+static ReelStatus header_kv(Model *m, const char *key, const char *v, const char *path,
+                            ReelError *err)
+{
+    for (size_t i = 0; i < sizeof header_keys / sizeof header_keys[0]; i++) {
+        const HeaderKey *k = &header_keys[i];
+        ReelStatus s;
+        if (strcmp(key, k->key))
+            continue;
+        s = header_value(k, (char *)m + k->off, v, path, err);
+        if (s == REEL_EARG)
+            return reel_fail(err, REEL_EFORMAT, "%s: header field %s has a bad value '%s'", path,
+                             key, v);
+        return s;
+    }
+    return REEL_OK;
 }
 
 /* Read a u64 count and that many floats into dst (which holds want floats). */
@@ -451,17 +453,182 @@ static ReelStatus read_file(const char *path, unsigned char **out, size_t *len, 
     return REEL_OK;
 }
 
+/* The frame around everything: magic, version, and the checksum line at
+ * the end, checked before anything else is trusted.  After it r reads the
+ * header lines, and stops before the checksum line; *stated is the
+ * checksum. */
+static ReelStatus check_frame(Reader *r, uint64_t *stated, ReelError *err)
+{
+    const unsigned char *buf = r->p;
+    size_t len = r->len;
+    char line[MAX_LINE], hex[17], *end;
+    const char *cs;
+    int version = 0;
+    uint64_t actual;
+    if (len < strlen(MODEL_MAGIC) || memcmp(buf, MODEL_MAGIC, strlen(MODEL_MAGIC)) != 0)
+        return reel_fail(err, REEL_EFORMAT, "%s: not a reel model (it does not start with %s)",
+                         r->path, "REELMODEL");
+    r->pos = strlen(MODEL_MAGIC);
+    if (!r_line(r, line, sizeof line) || sscanf(line, "version %d", &version) != 1)
+        return reel_fail(err, REEL_EFORMAT, "%s: damaged: no version line after the magic",
+                         r->path);
+    if (version != MODEL_VERSION)
+        return reel_fail(err, REEL_EUNSUPPORTED,
+                         "%s: model format version %d; this reel reads version %d%s", r->path,
+                         version, MODEL_VERSION,
+                         version > MODEL_VERSION ? " (a newer reel wrote it: update reel)" : "");
+    /* "checksum " + 16 hex digits + "\n" (CHECKSUM_LINE bytes) ends the file. */
+    cs = len >= CHECKSUM_LINE ? (const char *)buf + len - CHECKSUM_LINE : NULL;
+    if (!cs || memcmp(cs, "checksum ", 9) != 0 || buf[len - 1] != '\n')
+        return reel_fail(err, REEL_EFORMAT, "%s: truncated: the checksum line at the end is "
+                         "missing (%zu bytes; the file was cut short or is damaged)", r->path, len);
+    memcpy(hex, cs + 9, 16);
+    hex[16] = '\0';
+    *stated = strtoull(hex, &end, 16);
+    if (*end)
+        return reel_fail(err, REEL_EFORMAT, "%s: damaged checksum line", r->path);
+    actual = fnv(FNV_OFFSET, buf, len - CHECKSUM_LINE);
+    if (actual != *stated)
+        return reel_fail(err, REEL_EFORMAT,
+                         "%s: damaged: checksum %016" PRIx64 " does not match the contents (%016"
+                         PRIx64 ")", r->path, *stated, actual);
+    r->len = len - CHECKSUM_LINE; /* nothing below may read the checksum line */
+    return REEL_OK;
+}
+
+/* Header lines into t up to "vocab" or "weights" (left in line). */
+static ReelStatus read_header(Reader *r, Model *t, char *line, size_t cap, ReelError *err)
+{
+    for (int i = 0;; i++) {
+        char *sp;
+        ReelStatus s;
+        if (i > MAX_HEADER_LINES || !r_line(r, line, cap))
+            return reel_fail(err, REEL_EFORMAT, "%s: damaged: the header does not end", r->path);
+        if (!strcmp(line, "vocab") || !strcmp(line, "weights"))
+            return REEL_OK;
+        sp = strchr(line, ' ');
+        if (!sp)
+            return reel_fail(err, REEL_EFORMAT, "%s: damaged header line '%.60s'", r->path, line);
+        *sp = '\0';
+        if ((s = header_kv(t, line, sp + 1, r->path, err)))
+            return s;
+    }
+}
+
+/* After "vocab": the vocabulary, then the "weights" line (buf: r's bytes). */
+static ReelStatus read_vocab(Reader *r, unsigned char *buf, Model *t, ReelError *err)
+{
+    char line[MAX_LINE];
+    FILE *mf = fmemopen(buf + r->pos, r->len - r->pos, "rb");
+    long used;
+    ReelStatus s;
+    if (!mf)
+        return reel_fail(err, REEL_ENOMEM, "%s: out of memory", r->path);
+    s = vocab_read(&t->vocab, mf, r->path, err);
+    used = ftell(mf);
+    fclose(mf);
+    if (s)
+        return s;
+    r->pos += (size_t)used;
+    if (!r_line(r, line, sizeof line) || strcmp(line, "weights"))
+        return reel_fail(err, REEL_EFORMAT, "%s: damaged: no weights after the vocabulary",
+                         r->path);
+    return REEL_OK;
+}
+
+/* "PATH: " + err's message, with status s. */
+static ReelStatus fail_in(ReelError *err, ReelStatus s, const char *path, const char *what)
+{
+    char msg[sizeof err->msg];
+    snprintf(msg, sizeof msg, "%s", err->msg);
+    return reel_fail(err, s, "%s: %s%s", path, what, msg);
+}
+
+/* The header's sizes against its encoding and against the bytes left. */
+static ReelStatus check_sizes(const Reader *r, const Model *t, ReelError *err)
+{
+    NetConfig want = t->net;
+    size_t room = (r->len - r->pos) / sizeof(float);
+    ReelStatus s;
+    if (t->enc.kind == ENC_TOKENS && !t->vocab)
+        return reel_fail(err, REEL_EFORMAT, "%s: damaged: a tokens model without its vocabulary",
+                         r->path);
+    if ((s = model_net_for_encoding(&t->enc, t->vocab, &want, err)))
+        return s;
+    if (want.n_in != t->net.n_in || want.n_out != t->net.n_out ||
+        want.in_classes != t->net.in_classes || want.head != t->net.head)
+        return reel_fail(err, REEL_EFORMAT,
+                         "%s: damaged: encoding %s needs %d inputs and %d outputs, the header "
+                         "says %d and %d", r->path, enc_name(t->enc.kind), want.n_in, want.n_out,
+                         t->net.n_in, t->net.n_out);
+    if (net_config_check(&t->net, err))
+        return fail_in(err, REEL_EFORMAT, r->path, "damaged network sizes: ");
+    /* Sizes are trusted only as far as the file holds their weights: a
+     * damaged header must not make reel allocate gigabytes. */
+    if (net_config_n_params(&t->net) > room)
+        return reel_fail(err, REEL_EFORMAT,
+                         "%s: damaged: the header's sizes need %zu weights, the file holds at "
+                         "most %zu", r->path, net_config_n_params(&t->net), room);
+    return REEL_OK;
+}
+
+/* The optimizer state block (a count of 0: none kept). */
+static ReelStatus read_optim(Reader *r, Model *t, ReelError *err)
+{
+    uint64_t n_opt;
+    size_t np = net_n_params(t->nn);
+    ReelStatus s;
+    if (r->len - r->pos < sizeof n_opt)
+        return reel_fail(err, REEL_EFORMAT, "%s: truncated before the optimizer state", r->path);
+    memcpy(&n_opt, r->p + r->pos, sizeof n_opt);
+    if (!n_opt) {
+        r->pos += sizeof n_opt;
+        return REEL_OK;
+    }
+    if (n_opt != optim_state_len(t->train.optim.kind, np))
+        return reel_fail(err, REEL_EFORMAT,
+                         "%s: damaged: optimizer state of %" PRIu64 " numbers for %zu weights",
+                         r->path, n_opt, np);
+    if ((s = optim_init(&t->optim, &t->train.optim, np, err)))
+        return fail_in(err, s == REEL_ENOMEM ? s : REEL_EFORMAT, r->path,
+                       s == REEL_ENOMEM ? "cannot make the optimizer settings: "
+                                        : "damaged optimizer settings: ");
+    if ((s = r_block(r, t->optim.state, n_opt, "optimizer state", err)))
+        return s;
+    t->optim.t = t->progress.batches;
+    return REEL_OK;
+}
+
+/* The network of the header's sizes and its blocks, then nothing more;
+ * every weight finite. */
+static ReelStatus read_weights(Reader *r, Model *t, int max_T, int max_B, ReelError *err)
+{
+    ReelStatus s;
+    if ((s = net_new(&t->nn, &t->net, max_T, max_B, err)))
+        return fail_in(err, s, r->path, "");
+    if ((s = r_block(r, net_params(t->nn), net_n_params(t->nn), "weights", err)) ||
+        (s = r_block(r, net_buffers(t->nn), net_n_buffers(t->nn), "batch-norm statistics", err)) ||
+        (s = read_optim(r, t, err)))
+        return s;
+    if (r->pos != r->len)
+        return reel_fail(err, REEL_EFORMAT, "%s: damaged: %zu unexpected bytes after the weights",
+                         r->path, r->len - r->pos);
+    for (size_t i = 0, n = net_n_params(t->nn); i < n; i++)
+        if (!isfinite(net_params(t->nn)[i]))
+            return reel_fail(err, REEL_EFORMAT, "%s: damaged: weight %zu is not a finite number",
+                             r->path, i);
+    return REEL_OK;
+}
+
 ReelStatus model_load(Model *m, const char *path, int max_T, int max_B, ReelError *err)
 {
     unsigned char *buf = NULL;
-    size_t len = 0, cs_at;
+    size_t len = 0;
     Reader r;
     char line[MAX_LINE];
     ReelStatus s;
     Model t;
-    uint64_t stated, actual, n_opt;
-    int version = 0;
-    const char *cs;
+    uint64_t stated = 0;
 
     model_init(m);
     if ((s = read_file(path, &buf, &len, err)))
@@ -471,176 +638,19 @@ ReelStatus model_load(Model *m, const char *path, int max_T, int max_B, ReelErro
     r.pos = 0;
     r.path = path;
     model_init(&t);
-
-    if (len < strlen(MODEL_MAGIC) || memcmp(buf, MODEL_MAGIC, strlen(MODEL_MAGIC)) != 0) {
-        s = reel_fail(err, REEL_EFORMAT, "%s: not a reel model (it does not start with %s)", path,
-                      "REELMODEL");
-        goto fail;
-    }
-    r.pos = strlen(MODEL_MAGIC);
-    if (!r_line(&r, line, sizeof line) || sscanf(line, "version %d", &version) != 1) {
-        s = reel_fail(err, REEL_EFORMAT, "%s: damaged: no version line after the magic", path);
-        goto fail;
-    }
-    if (version != MODEL_VERSION) {
-        s = reel_fail(err, REEL_EUNSUPPORTED,
-                      "%s: model format version %d; this reel reads version %d%s", path, version,
-                      MODEL_VERSION,
-                      version > MODEL_VERSION ? " (a newer reel wrote it: update reel)" : "");
-        goto fail;
-    }
-    /* The checksum line ends the file: "checksum " + 16 hex digits + "\n"
-     * (CHECKSUM_LINE bytes).  Check it before trusting anything. */
-    cs = len >= CHECKSUM_LINE ? (const char *)buf + len - CHECKSUM_LINE : NULL;
-    if (!cs || memcmp(cs, "checksum ", 9) != 0 || buf[len - 1] != '\n') {
-        s = reel_fail(err, REEL_EFORMAT, "%s: truncated: the checksum line at the end is missing "
-                                         "(%zu bytes; the file was cut short or is damaged)",
-                      path, len);
-        goto fail;
-    }
-    cs_at = len - CHECKSUM_LINE;
-    {
-        char hex[17];
-        char *end;
-        memcpy(hex, cs + 9, 16);
-        hex[16] = '\0';
-        stated = strtoull(hex, &end, 16);
-        if (*end) {
-            s = reel_fail(err, REEL_EFORMAT, "%s: damaged checksum line", path);
-            goto fail;
-        }
-    }
-    actual = fnv(FNV_OFFSET, buf, cs_at);
-    if (actual != stated) {
-        s = reel_fail(err, REEL_EFORMAT,
-                      "%s: damaged: checksum %016" PRIx64 " does not match the contents (%016" PRIx64
-                      ")", path, stated, actual);
-        goto fail;
-    }
-    r.len = cs_at; /* nothing below may read the checksum line */
-
-    /* Header lines up to "vocab" or "weights". */
-    for (int i = 0;; i++) {
-        char *sp;
-        if (i > MAX_HEADER_LINES || !r_line(&r, line, sizeof line)) {
-            s = reel_fail(err, REEL_EFORMAT, "%s: damaged: the header does not end", path);
-            goto fail;
-        }
-        if (!strcmp(line, "vocab") || !strcmp(line, "weights"))
-            break;
-        sp = strchr(line, ' ');
-        if (!sp) {
-            s = reel_fail(err, REEL_EFORMAT, "%s: damaged header line '%.60s'", path, line);
-            goto fail;
-        }
-        *sp = '\0';
-        if ((s = header_kv(&t, line, sp + 1, path, err)))
-            goto fail;
-    }
-    if (!strcmp(line, "vocab")) {
-        FILE *mf = fmemopen(buf + r.pos, r.len - r.pos, "rb");
-        long used;
-        if (!mf) {
-            s = reel_fail(err, REEL_ENOMEM, "%s: out of memory", path);
-            goto fail;
-        }
-        s = vocab_read(&t.vocab, mf, path, err);
-        used = ftell(mf);
-        fclose(mf);
-        if (s)
-            goto fail;
-        r.pos += (size_t)used;
-        if (!r_line(&r, line, sizeof line) || strcmp(line, "weights")) {
-            s = reel_fail(err, REEL_EFORMAT, "%s: damaged: no weights after the vocabulary", path);
-            goto fail;
-        }
-    }
-    if (t.enc.kind == ENC_TOKENS && !t.vocab) {
-        s = reel_fail(err, REEL_EFORMAT, "%s: damaged: a tokens model without its vocabulary", path);
-        goto fail;
-    }
-    {
-        NetConfig want = t.net;
-        if ((s = model_net_for_encoding(&t.enc, t.vocab, &want, err)))
-            goto fail;
-        if (want.n_in != t.net.n_in || want.n_out != t.net.n_out ||
-            want.in_classes != t.net.in_classes || want.head != t.net.head) {
-            s = reel_fail(err, REEL_EFORMAT,
-                          "%s: damaged: encoding %s needs %d inputs and %d outputs, the header "
-                          "says %d and %d", path, enc_name(t.enc.kind), want.n_in, want.n_out,
-                          t.net.n_in, t.net.n_out);
-            goto fail;
-        }
-    }
-    if ((s = net_config_check(&t.net, err))) {
-        char msg[sizeof err->msg];
-        snprintf(msg, sizeof msg, "%s", err->msg);
-        s = reel_fail(err, REEL_EFORMAT, "%s: damaged network sizes: %s", path, msg);
-        goto fail;
-    }
-    /* Sizes are trusted only as far as the file holds their weights: a
-     * damaged header must not make reel allocate gigabytes. */
-    if (net_config_n_params(&t.net) > (r.len - r.pos) / sizeof(float)) {
-        s = reel_fail(err, REEL_EFORMAT,
-                      "%s: damaged: the header's sizes need %zu weights, the file holds at most "
-                      "%zu", path, net_config_n_params(&t.net), (r.len - r.pos) / sizeof(float));
-        goto fail;
-    }
-    if ((s = net_new(&t.nn, &t.net, max_T, max_B, err))) {
-        char msg[sizeof err->msg];
-        snprintf(msg, sizeof msg, "%s", err->msg);
-        s = reel_fail(err, s, "%s: %s", path, msg);
-        goto fail;
-    }
-    if ((s = r_block(&r, net_params(t.nn), net_n_params(t.nn), "weights", err)) ||
-        (s = r_block(&r, net_buffers(t.nn), net_n_buffers(t.nn), "batch-norm statistics", err)))
-        goto fail;
-    if (r.len - r.pos < sizeof n_opt) {
-        s = reel_fail(err, REEL_EFORMAT, "%s: truncated before the optimizer state", path);
-        goto fail;
-    }
-    memcpy(&n_opt, buf + r.pos, sizeof n_opt);
-    if (n_opt) {
-        size_t np = net_n_params(t.nn);
-        if (n_opt != optim_state_len(t.train.optim.kind, np)) {
-            s = reel_fail(err, REEL_EFORMAT,
-                          "%s: damaged: optimizer state of %" PRIu64 " numbers for %zu weights",
-                          path, n_opt, np);
-            goto fail;
-        }
-        if ((s = optim_init(&t.optim, &t.train.optim, np, err))) {
-            char msg[sizeof err->msg];
-            snprintf(msg, sizeof msg, "%s", err->msg);
-            s = reel_fail(err, s == REEL_ENOMEM ? s : REEL_EFORMAT, "%s: %s optimizer settings: %s",
-                          path, s == REEL_ENOMEM ? "cannot make the" : "damaged", msg);
-            goto fail;
-        }
-        if ((s = r_block(&r, t.optim.state, n_opt, "optimizer state", err)))
-            goto fail;
-        t.optim.t = t.progress.batches;
-    } else {
-        r.pos += sizeof n_opt;
-    }
-    if (r.pos != r.len) {
-        s = reel_fail(err, REEL_EFORMAT, "%s: damaged: %zu unexpected bytes after the weights",
-                      path, r.len - r.pos);
-        goto fail;
-    }
-    for (size_t i = 0, n = net_n_params(t.nn); i < n; i++) {
-        if (!isfinite(net_params(t.nn)[i])) {
-            s = reel_fail(err, REEL_EFORMAT, "%s: damaged: weight %zu is not a finite number", path,
-                          i);
-            goto fail;
-        }
+    if (!(s = check_frame(&r, &stated, err)) &&
+        !(s = read_header(&r, &t, line, sizeof line, err)) &&
+        !(s = strcmp(line, "vocab") ? REEL_OK : read_vocab(&r, buf, &t, err)) &&
+        !(s = check_sizes(&r, &t, err)))
+        s = read_weights(&r, &t, max_T, max_B, err);
+    free(buf);
+    if (s) {
+        model_free(&t);
+        return s;
     }
     t.checksum = stated;
-    free(buf);
     *m = t;
     return REEL_OK;
-fail:
-    free(buf);
-    model_free(&t);
-    return s;
 }
 
 void model_checksum_hex(const Model *m, char out[17])

@@ -507,6 +507,80 @@ typedef struct {
 #define ABC_EXEC_FAILED 127
 #define ABC_EXEC_MARK "reel: cannot run " ABC_TOOL "\n"
 
+/* The child: its own process group (so a kill reaches anything it
+ * starts), stdin from /dev/null, stdout and stderr into the pipe, then
+ * abc2midi inside dir.  Only async-signal-safe calls before execvp. */
+static void abc_child(const char *dir, const int fds[2], char **argv) __attribute__((noreturn));
+static void abc_child(const char *dir, const int fds[2], char **argv)
+{
+    int in;
+    ssize_t w;
+    setpgid(0, 0);
+    close(fds[0]);
+    in = open("/dev/null", O_RDONLY);
+    if (in >= 0 && in != 0) {
+        dup2(in, 0);
+        close(in);
+    }
+    dup2(fds[1], 1);
+    dup2(fds[1], 2);
+    if (fds[1] > 2)
+        close(fds[1]);
+    if (chdir(dir) == 0)
+        execvp(argv[0], argv);
+    w = write(2, ABC_EXEC_MARK, sizeof ABC_EXEC_MARK - 1);
+    (void)w;
+    _exit(ABC_EXEC_FAILED);
+}
+
+/* Read what the child writes on rfd (at most ABC_MAX_OUTPUT) until it ends
+ * or ABC_TIMEOUT_MS pass (then it is killed, run->timed_out set).  Returns
+ * 1 when it was reaped (its wait status in *status), -1 when it was not
+ * ours to wait for, 0 when killed and not yet waited for. */
+static int abc_collect(pid_t pid, int rfd, AbcRun *run, AbcBuf *out, int *status)
+{
+    long deadline = (long)(now_ns() / 1000000) + ABC_TIMEOUT_MS;
+    int open_pipe = 1, reaped = 0;
+    char chunk[4096];
+    ssize_t got;
+    while (!reaped) {
+        long left = deadline - (long)(now_ns() / 1000000);
+        pid_t w;
+        if (left <= 0) {
+            /* Not reaped yet, so pid still names the child and its group. */
+            kill(-pid, SIGKILL);
+            kill(pid, SIGKILL);
+            run->timed_out = 1;
+            return 0;
+        }
+        if (open_pipe) {
+            struct pollfd p = { rfd, POLLIN, 0 };
+            int r = poll(&p, 1, (int)(left < 1000 ? left : 1000));
+            if (r < 0 && errno != EINTR)
+                open_pipe = 0;
+            if (r > 0) {
+                got = read(rfd, chunk, sizeof chunk);
+                if (got > 0 && out->len < ABC_MAX_OUTPUT)
+                    buf_putn(out, chunk, (size_t)got);
+                else if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR))
+                    open_pipe = 0;
+            }
+        } else {
+            struct timespec nap = { 0, 200 * 1000L };
+            nanosleep(&nap, NULL);
+        }
+        w = waitpid(pid, status, WNOHANG);
+        if (w == pid || (w < 0 && errno == ECHILD))
+            reaped = w == pid ? 1 : -1;
+    }
+    /* After the child ended, what it wrote last may still sit in the pipe. */
+    if (reaped == 1 && open_pipe)
+        while ((got = read(rfd, chunk, sizeof chunk)) > 0)
+            if (out->len < ABC_MAX_OUTPUT)
+                buf_putn(out, chunk, (size_t)got);
+    return reaped;
+}
+
 /* Run `abc2midi tune.abc -NGUI -NGRA -NFER -o tune.mid` inside dir, without
  * a shell, output captured.  Fails only when the process cannot be started
  * (pipe/fork) or memory runs out; how abc2midi itself fared is in *run. */
@@ -530,26 +604,8 @@ static ReelStatus run_abc2midi(const char *dir, AbcRun *run, ReelError *err)
         close(fds[1]);
         return reel_fail(err, REEL_ETOOL, "cannot run %s: fork: %s", ABC_TOOL, strerror(e));
     }
-    if (pid == 0) {
-        /* Child: own process group (so a kill reaches anything it starts),
-         * stdin from /dev/null, stdout and stderr into the pipe. */
-        setpgid(0, 0);
-        close(fds[0]);
-        int in = open("/dev/null", O_RDONLY);
-        if (in >= 0 && in != 0) {
-            dup2(in, 0);
-            close(in);
-        }
-        dup2(fds[1], 1);
-        dup2(fds[1], 2);
-        if (fds[1] > 2)
-            close(fds[1]);
-        if (chdir(dir) == 0)
-            execvp(argv[0], argv);
-        ssize_t w = write(2, ABC_EXEC_MARK, sizeof ABC_EXEC_MARK - 1);
-        (void)w;
-        _exit(ABC_EXEC_FAILED);
-    }
+    if (pid == 0)
+        abc_child(dir, fds, argv);
 
     setpgid(pid, pid);   /* also here, so a kill below never misses the group */
     close(fds[1]);
@@ -558,46 +614,8 @@ static ReelStatus run_abc2midi(const char *dir, AbcRun *run, ReelError *err)
     fcntl(rfd, F_SETFL, fcntl(rfd, F_GETFL) | O_NONBLOCK);
 
     AbcBuf out = { 0 };
-    long deadline = (long)(now_ns() / 1000000) + ABC_TIMEOUT_MS;
-    int open_pipe = 1, status = 0, reaped = 0;
-    while (!reaped) {
-        long left = deadline - (long)(now_ns() / 1000000);
-        if (left <= 0) {
-            /* Not reaped yet, so pid still names the child and its group. */
-            kill(-pid, SIGKILL);
-            kill(pid, SIGKILL);
-            run->timed_out = 1;
-            break;
-        }
-        if (open_pipe) {
-            struct pollfd p = { rfd, POLLIN, 0 };
-            int r = poll(&p, 1, (int)(left < 1000 ? left : 1000));
-            if (r < 0 && errno != EINTR)
-                open_pipe = 0;
-            if (r > 0) {
-                char chunk[4096];
-                ssize_t got = read(rfd, chunk, sizeof chunk);
-                if (got > 0 && out.len < ABC_MAX_OUTPUT)
-                    buf_putn(&out, chunk, (size_t)got);
-                else if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR))
-                    open_pipe = 0;
-            }
-        } else {
-            struct timespec nap = { 0, 200 * 1000L };
-            nanosleep(&nap, NULL);
-        }
-        pid_t w = waitpid(pid, &status, WNOHANG);
-        if (w == pid || (w < 0 && errno == ECHILD))
-            reaped = w == pid ? 1 : -1;
-    }
-    /* After the child ended, what it wrote last may still sit in the pipe. */
-    if (reaped == 1 && open_pipe) {
-        char chunk[4096];
-        ssize_t got;
-        while ((got = read(rfd, chunk, sizeof chunk)) > 0)
-            if (out.len < ABC_MAX_OUTPUT)
-                buf_putn(&out, chunk, (size_t)got);
-    }
+    int status = 0;
+    int reaped = abc_collect(pid, rfd, run, &out, &status);
     close(rfd);
     if (!reaped) {
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)

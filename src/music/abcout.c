@@ -2,6 +2,7 @@
  * spelling; the body (bars, pieces, accidentals); files. */
 #include "files.h"
 #include "abcout.h"
+#include "keyprofile.h"
 
 #include <errno.h>
 #include <math.h>
@@ -80,12 +81,6 @@ static void sb_put_clean(Sb *b, const char *s, const char *sep)
 /* ------------------------------------------------------------------------ */
 /* Key                                                                       */
 
-/* Krumhansl & Kessler (1982) key profiles, tonic first. */
-static const double kk_major[12] = {6.35, 2.23, 3.48, 2.33, 4.38, 4.09,
-                                    2.52, 5.19, 2.39, 3.66, 2.29, 2.88};
-static const double kk_minor[12] = {6.33, 2.68, 3.52, 5.38, 2.60, 3.53,
-                                    2.54, 4.75, 3.98, 2.69, 3.34, 3.17};
-
 /* Key signature of the major key on each tonic pitch class (Db, Eb, F#, Ab,
  * Bb rather than their enharmonics). */
 static const int major_fifths[12] = {0, -5, 2, -3, 4, -1, 6, 1, -4, 3, -2, 5};
@@ -93,24 +88,6 @@ static const char *const major_names[12] = {"C", "Db", "D", "Eb", "E", "F",
                                             "F#", "G", "Ab", "A", "Bb", "B"};
 static const char *const minor_names[12] = {"C", "C#", "D", "D#", "E", "F",
                                             "F#", "G", "G#", "A", "Bb", "B"};
-
-static double correlate(const double *h, const double *profile, int tonic)
-{
-    double mh = 0, mp = 0, sxy = 0, sxx = 0, syy = 0;
-    for (int i = 0; i < 12; i++) {
-        mh += h[i];
-        mp += profile[i];
-    }
-    mh /= 12;
-    mp /= 12;
-    for (int i = 0; i < 12; i++) {
-        double x = h[(tonic + i) % 12] - mh, y = profile[i] - mp;
-        sxy += x * y;
-        sxx += x * x;
-        syy += y * y;
-    }
-    return sxx > 0 && syy > 0 ? sxy / sqrt(sxx * syy) : 0.0;
-}
 
 AbcKey abcout_key_estimate(const Tune *t)
 {
@@ -129,7 +106,9 @@ AbcKey abcout_key_estimate(const Tune *t)
             k.tonic = tonic;
             k.minor = minor;
             k.fifths = minor ? major_fifths[(tonic + 3) % 12] : major_fifths[tonic];
-            k.score = correlate(h, minor ? kk_minor : kk_major, tonic);
+            k.score = keyprofile_correlate(h, minor ? keyprofile_minor : keyprofile_major, tonic);
+            if (isnan(k.score))
+                k.score = 0.0;   /* a flat histogram fits every key alike */
             if (first || k.score > best.score + 1e-12 ||
                 (fabs(k.score - best.score) <= 1e-12 &&
                  (abs(k.fifths) < abs(best.fifths) ||

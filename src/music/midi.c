@@ -210,13 +210,160 @@ static int read_vlq(const uint8_t *p, size_t n, size_t *i, uint32_t *v)
     return 2;
 }
 
+/* The event under way in a track: its bytes p[0 .. n) (at byte start of
+ * the file), the read position i, where the event began (ev) and where its
+ * delta time ended (delta_end). */
+typedef struct {
+    const uint8_t *p;
+    size_t n, start, i, ev, delta_end;
+    unsigned tn;          /* track number from 1, as in messages and midicsv */
+} TrackPos;
+
+static ReelStatus track_cut(MidiWalk *w, const TrackPos *t)
+{
+    return walk_fail(w, REEL_EFORMAT,
+                     "track %u: the event at byte %zu is cut off by the end of the track "
+                     "chunk at byte %zu", t->tn, t->start + t->ev, t->start + t->n);
+}
+
+/* A channel message: 1 or 2 data bytes. */
+static ReelStatus channel_event(MidiWalk *w, TrackPos *t, uint8_t status)
+{
+    const uint8_t *p = t->p;
+    size_t need = ((status & 0xf0) == 0xc0 || (status & 0xf0) == 0xd0) ? 1 : 2;
+    if (t->n - t->i < need)
+        return track_cut(w, t);
+    for (size_t k = 0; k < need; k++)
+        if (p[t->i + k] >= 0x80)
+            return walk_fail(w, REEL_EFORMAT,
+                             "track %u: the 0x%02x event at byte %zu has the data byte "
+                             "0x%02x at byte %zu (data bytes are below 0x80)",
+                             t->tn, status, t->start + t->delta_end, p[t->i + k],
+                             t->start + t->i + k);
+    t->i += need;
+    out_put(&w->out, p + t->ev, t->i - t->ev);
+    return REEL_OK;
+}
+
+/* The length and body of a meta or sysex event (what: its name in
+ * messages); t->i moves past the body. */
+static ReelStatus event_body(MidiWalk *w, TrackPos *t, const char *what, size_t *body,
+                             uint32_t *len)
+{
+    int r = read_vlq(t->p, t->n, &t->i, len);
+    if (r == 1)
+        return track_cut(w, t);
+    if (r == 2)
+        return walk_fail(w, REEL_EFORMAT, "track %u: the length of the %s at byte %zu is longer "
+                         "than 4 bytes", t->tn, what, t->start + t->delta_end);
+    if (t->n - t->i < *len)
+        return track_cut(w, t);
+    *body = t->i;
+    t->i += *len;
+    return REEL_OK;
+}
+
+/* The event rewritten as the meta event `type` with a one-byte length
+ * (libsmf reads meta lengths as one byte): at most MIDI_MAX_TEXT bytes of
+ * the body. */
+static void put_short_meta(MidiWalk *w, const TrackPos *t, uint8_t type, size_t body,
+                           uint32_t len)
+{
+    uint32_t keep = len < MIDI_MAX_TEXT ? len : MIDI_MAX_TEXT;
+    w->rewrite = true;
+    out_put(&w->out, t->p + t->ev, t->delta_end - t->ev);
+    out_byte(&w->out, 0xff);
+    out_byte(&w->out, type);
+    out_byte(&w->out, (uint8_t)keep);
+    out_put(&w->out, t->p + body, keep);
+}
+
+/* A meta event (0xFF, already read); *end: it was the end of the track. */
+static ReelStatus meta_event(MidiWalk *w, TrackPos *t, bool *end)
+{
+    const uint8_t *p = t->p;
+    size_t at = t->start + t->delta_end, len_start, body;
+    uint32_t len;
+    uint8_t type;
+    ReelStatus s;
+    if (t->n - t->i < 2)
+        return track_cut(w, t);
+    type = p[t->i++];
+    len_start = t->i;
+    if (type >= 0x80)
+        return walk_fail(w, REEL_EFORMAT, "track %u: the meta event at byte %zu has type 0x%02x "
+                         "(meta types are below 0x80)", t->tn, at, type);
+    if ((s = event_body(w, t, "meta event", &body, &len)))
+        return s;
+    if (type == 0x51 && len != 3)
+        return walk_fail(w, REEL_EFORMAT, "track %u: the tempo event at byte %zu has %u data "
+                         "bytes (it needs 3)", t->tn, at, len);
+    if (type == 0x51 && !(p[body] | p[body + 1] | p[body + 2]))
+        return walk_fail(w, REEL_EFORMAT, "track %u: the tempo event at byte %zu sets 0 "
+                         "microseconds per quarter", t->tn, at);
+    if (type == 0x58 && (len != 4 || p[body] == 0 || p[body + 1] > 7))
+        return walk_fail(w, REEL_EFORMAT, "track %u: the time signature at byte %zu is not valid "
+                         "(%u data bytes; it needs 4, numerator >= 1, denominator at most 2^7)",
+                         t->tn, at, len);
+    /* A length written in more than one byte (also one with needless 0x80
+     * prefixes) is rewritten for libsmf. */
+    if (body - len_start > 1)
+        put_short_meta(w, t, type, body, len);
+    else
+        out_put(&w->out, p + t->ev, t->i - t->ev);
+    /* End of track: what follows inside the chunk is ignored (by libsmf
+     * too, so it does not call for the copy). */
+    *end = type == 0x2f;
+    return REEL_OK;
+}
+
+/* A sysex event (0xF0 or 0xF7, already read). */
+static ReelStatus sysex_event(MidiWalk *w, TrackPos *t, uint8_t status)
+{
+    size_t body;
+    uint32_t len;
+    ReelStatus s = event_body(w, t, "sysex", &body, &len);
+    if (s)
+        return s;
+    if (status == 0xf0)
+        out_put(&w->out, t->p + t->ev, t->i - t->ev);
+    else
+        /* libsmf 1.3 cannot load 0xF7 events: keep the timing as a
+         * sequencer-specific meta (0xFF 0x7F) that nobody reads */
+        put_short_meta(w, t, 0x7f, body, len);
+    return REEL_OK;
+}
+
+/* The delta time of the next event, and the time so far in *tick. */
+static ReelStatus event_delta(MidiWalk *w, TrackPos *t, uint64_t *tick)
+{
+    uint32_t delta;
+    int r;
+    t->ev = t->i;
+    if (++w->events > MIDI_MAX_EVENTS)
+        return walk_fail(w, REEL_EUNSUPPORTED, "more than %ld events (track %u, byte %zu)",
+                         MIDI_MAX_EVENTS, t->tn, t->start + t->i);
+    r = read_vlq(t->p, t->n, &t->i, &delta);
+    if (r == 1)
+        return track_cut(w, t);
+    if (r == 2)
+        return walk_fail(w, REEL_EFORMAT,
+                         "track %u: the delta time at byte %zu is longer than 4 bytes",
+                         t->tn, t->start + t->ev);
+    *tick += delta;
+    if (*tick > MIDI_MAX_TICK)
+        return walk_fail(w, REEL_EFORMAT, "track %u: time passes 2^31 ticks at byte %zu",
+                         t->tn, t->start + t->ev);
+    t->delta_end = t->i;
+    return t->i >= t->n ? track_cut(w, t) : REEL_OK;
+}
+
 /* Check one MTrk chunk: data at w->buf[start .. start+n), track number tn
  * (1-based, as in messages and midicsv).  Writes the track to w->out. */
 static ReelStatus walk_track(MidiWalk *w, unsigned tn, size_t start, size_t n)
 {
-    const uint8_t *p = w->buf + start;
-    const size_t chunk_at = start - 8, end_at = start + n;
-    size_t i = 0, ev = 0, len_at;
+    TrackPos t = {w->buf + start, n, start, 0, 0, 0, tn};
+    size_t len_at;
     uint64_t tick = 0;
     uint8_t running = 0;
 
@@ -224,160 +371,48 @@ static ReelStatus walk_track(MidiWalk *w, unsigned tn, size_t start, size_t n)
     len_at = w->out.n - 4;
     if (n == 0)
         return walk_fail(w, REEL_EFORMAT, "track %u (chunk at byte %zu) is empty: 0 bytes, no events",
-                         tn, chunk_at);
-
-    while (i < n) {
-        size_t delta_end, body;
-        uint32_t delta, mlen;
+                         tn, start - 8);
+    while (t.i < n) {
         uint8_t status;
-        int r;
-
-        ev = i;
-        if (++w->events > MIDI_MAX_EVENTS)
-            return walk_fail(w, REEL_EUNSUPPORTED, "more than %ld events (track %u, byte %zu)",
-                             MIDI_MAX_EVENTS, tn, start + i);
-        r = read_vlq(p, n, &i, &delta);
-        if (r == 1)
-            goto cut;
-        if (r == 2)
-            return walk_fail(w, REEL_EFORMAT,
-                             "track %u: the delta time at byte %zu is longer than 4 bytes",
-                             tn, start + ev);
-        tick += delta;
-        if (tick > MIDI_MAX_TICK)
-            return walk_fail(w, REEL_EFORMAT, "track %u: time passes 2^31 ticks at byte %zu",
-                             tn, start + ev);
-        delta_end = i;
-        if (i >= n)
-            goto cut;
-
-        if (p[i] < 0x80) {
+        bool end = false;
+        ReelStatus s = event_delta(w, &t, &tick);
+        if (s)
+            return s;
+        if (t.p[t.i] < 0x80) {
             if (!running)
                 return walk_fail(w, REEL_EFORMAT,
                                  "track %u: byte %zu is 0x%02x, a data byte where a status "
                                  "byte is needed (no running status at this point)",
-                                 tn, start + i, p[i]);
+                                 tn, start + t.i, t.p[t.i]);
             status = running;
         } else {
-            status = p[i++];
+            status = t.p[t.i++];
         }
-
         if (status < 0xf0) {
-            /* channel message: 1 or 2 data bytes */
-            size_t need = ((status & 0xf0) == 0xc0 || (status & 0xf0) == 0xd0) ? 1 : 2;
-            if (n - i < need)
-                goto cut;
-            for (size_t k = 0; k < need; k++)
-                if (p[i + k] >= 0x80)
-                    return walk_fail(w, REEL_EFORMAT,
-                                     "track %u: the 0x%02x event at byte %zu has the data byte "
-                                     "0x%02x at byte %zu (data bytes are below 0x80)",
-                                     tn, status, start + delta_end, p[i + k], start + i + k);
-            i += need;
+            if ((s = channel_event(w, &t, status)))
+                return s;
             running = status;
-            out_put(&w->out, p + ev, i - ev);
             continue;
         }
-
         running = 0;   /* meta and sysex events cancel running status */
-        if (status == 0xff) {
-            size_t len_start;
-            uint8_t type;
-            if (n - i < 2)
-                goto cut;
-            type = p[i++];
-            len_start = i;
-            if (type >= 0x80)
-                return walk_fail(w, REEL_EFORMAT,
-                                 "track %u: the meta event at byte %zu has type 0x%02x "
-                                 "(meta types are below 0x80)", tn, start + delta_end, type);
-            r = read_vlq(p, n, &i, &mlen);
-            if (r == 1)
-                goto cut;
-            if (r == 2)
-                return walk_fail(w, REEL_EFORMAT,
-                                 "track %u: the length of the meta event at byte %zu is "
-                                 "longer than 4 bytes", tn, start + delta_end);
-            if (n - i < mlen)
-                goto cut;
-            body = i;
-            i += mlen;
-            if (type == 0x51 && mlen != 3)
-                return walk_fail(w, REEL_EFORMAT,
-                                 "track %u: the tempo event at byte %zu has %u data bytes "
-                                 "(it needs 3)", tn, start + delta_end, mlen);
-            if (type == 0x51 && !(p[body] | p[body + 1] | p[body + 2]))
-                return walk_fail(w, REEL_EFORMAT,
-                                 "track %u: the tempo event at byte %zu sets 0 microseconds "
-                                 "per quarter", tn, start + delta_end);
-            if (type == 0x58 && (mlen != 4 || p[body] == 0 || p[body + 1] > 7))
-                return walk_fail(w, REEL_EFORMAT,
-                                 "track %u: the time signature at byte %zu is not valid "
-                                 "(%u data bytes; it needs 4, numerator >= 1, "
-                                 "denominator at most 2^7)", tn, start + delta_end, mlen);
-            if (body - len_start > 1) {
-                /* libsmf reads the length as one byte: give it at most 127
-                 * bytes with a one-byte length (also for lengths written
-                 * with needless 0x80 prefixes) */
-                uint32_t keep = mlen < MIDI_MAX_TEXT ? mlen : MIDI_MAX_TEXT;
-                w->rewrite = true;
-                out_put(&w->out, p + ev, delta_end - ev);
-                out_byte(&w->out, 0xff);
-                out_byte(&w->out, type);
-                out_byte(&w->out, (uint8_t)keep);
-                out_put(&w->out, p + body, keep);
-            } else {
-                out_put(&w->out, p + ev, i - ev);
-            }
-            if (type == 0x2f) {
-                /* end of track: what follows inside the chunk is ignored (by
-                 * libsmf too, so it does not call for the copy) */
-                out_be32_at(&w->out, len_at, (uint32_t)(w->out.n - len_at - 4));
-                return REEL_OK;
-            }
-            continue;
+        if (status == 0xff)
+            s = meta_event(w, &t, &end);
+        else if (status == 0xf0 || status == 0xf7)
+            s = sysex_event(w, &t, status);
+        else
+            return walk_fail(w, REEL_EFORMAT,
+                             "track %u: byte %zu is the system message 0x%02x, which does not "
+                             "belong in a MIDI file", tn, start + t.delta_end, status);
+        if (s)
+            return s;
+        if (end) {
+            out_be32_at(&w->out, len_at, (uint32_t)(w->out.n - len_at - 4));
+            return REEL_OK;
         }
-
-        if (status == 0xf0 || status == 0xf7) {
-            r = read_vlq(p, n, &i, &mlen);
-            if (r == 1)
-                goto cut;
-            if (r == 2)
-                return walk_fail(w, REEL_EFORMAT,
-                                 "track %u: the length of the sysex at byte %zu is longer "
-                                 "than 4 bytes", tn, start + delta_end);
-            if (n - i < mlen)
-                goto cut;
-            body = i;
-            i += mlen;
-            if (status == 0xf0) {
-                out_put(&w->out, p + ev, i - ev);
-            } else {
-                /* libsmf 1.3 cannot load 0xF7 events: keep the timing as a
-                 * sequencer-specific meta (0xFF 0x7F) that nobody reads */
-                uint32_t keep = mlen < MIDI_MAX_TEXT ? mlen : MIDI_MAX_TEXT;
-                w->rewrite = true;
-                out_put(&w->out, p + ev, delta_end - ev);
-                out_byte(&w->out, 0xff);
-                out_byte(&w->out, 0x7f);
-                out_byte(&w->out, (uint8_t)keep);
-                out_put(&w->out, p + body, keep);
-            }
-            continue;
-        }
-
-        return walk_fail(w, REEL_EFORMAT,
-                         "track %u: byte %zu is the system message 0x%02x, which does not "
-                         "belong in a MIDI file", tn, start + delta_end, status);
     }
     return walk_fail(w, REEL_EFORMAT,
                      "track %u (chunk at byte %zu, %zu bytes) has no end-of-track event",
-                     tn, chunk_at, n);
-
-cut:
-    return walk_fail(w, REEL_EFORMAT,
-                     "track %u: the event at byte %zu is cut off by the end of the track "
-                     "chunk at byte %zu", tn, start + ev, end_at);
+                     tn, start - 8, n);
 }
 
 static bool chunk_id_ok(const uint8_t *id)
@@ -483,17 +518,24 @@ static ReelStatus midi_walk(MidiWalk *w)
     return REEL_OK;
 }
 
+/* Walk buf (len bytes) into *w: checked, and whether libsmf needs the copy. */
+static ReelStatus walk_bytes(MidiWalk *w, const uint8_t *buf, size_t len, const char *name,
+                             ReelError *err)
+{
+    memset(w, 0, sizeof *w);
+    w->buf = buf;
+    w->len = buf ? len : 0;
+    w->name = name ? name : "(memory)";
+    w->err = err;
+    return midi_walk(w);
+}
+
 ReelStatus midi_validate(const uint8_t *buf, size_t len, const char *name, ReelError *err)
 {
     MidiWalk w;
     if (!buf && len)
         return reel_fail(err, REEL_EARG, "midi_validate: no data given");
-    memset(&w, 0, sizeof w);
-    w.buf = buf;
-    w.len = buf ? len : 0;
-    w.name = name ? name : "(memory)";
-    w.err = err;
-    return midi_walk(&w);
+    return walk_bytes(&w, buf, len, name, err);
 }
 
 /* ---------------------------------------------------------------------
@@ -748,12 +790,7 @@ ReelStatus midi_load_memory(const uint8_t *buf, size_t len, const char *name, Mi
     memset(out, 0, sizeof *out);
     if (!buf && len)
         return reel_fail(err, REEL_EARG, "midi_load_memory: no data given");
-    memset(&w, 0, sizeof w);
-    w.buf = buf;
-    w.len = buf ? len : 0;
-    w.name = name ? name : "(memory)";
-    w.err = err;
-    st = midi_walk(&w);
+    st = walk_bytes(&w, buf, len, name, err);
     if (st)
         return st;
     data = buf;

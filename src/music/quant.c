@@ -214,6 +214,110 @@ static void tidy_notes(Tune *t)
     tune_sort(t);
 }
 
+/* The grid: 16th steps of step_ticks, shifted by phase. */
+typedef struct {
+    double step_ticks, phase;
+    uint32_t slack;        /* overlaps up to a 32nd are legato, not chords */
+} Grid;
+
+/* One selected note onto the grid.  Notes that followed one another in the
+ * file follow one another on the grid: rounding must not turn a line into
+ * chords.  A note that lands on the step of the note before it (the middle
+ * of a 16th triplet, a grace note) has no step of its own and is dropped; a
+ * note that rounds past the next onset is ended there.  *max_off: the
+ * latest note-off so far, in ticks. */
+static ReelStatus place_note(Tune *t, const MidiNote *n, const Grid *g, uint32_t *max_off,
+                             ReelError *err)
+{
+    double x_on = n->on / g->step_ticks - g->phase, x_len = (n->off - n->on) / g->step_ticks;
+    int32_t on = tick_to_step(n->on, g->step_ticks, g->phase);
+    int32_t off = tick_to_step(n->off, g->step_ticks, g->phase);
+    t->q.notes_in++;
+    if (fabs(x_on - on) <= GRID_TOLERANCE)
+        t->q.on_grid++;
+    else
+        t->q.onset_moved++;
+    if (off <= on) {
+        off = on + 1;
+        t->q.zero_dur++;
+    }
+    if (fabs(x_len - (off - on)) > GRID_TOLERANCE)
+        t->q.dur_changed++;
+    if (t->n_notes > 0 && *max_off <= n->on + g->slack) {
+        Note *p = &t->notes[t->n_notes - 1];
+        if (on == p->onset) {
+            t->q.collided++;
+            if (n->off > *max_off)
+                *max_off = n->off;
+            return REEL_OK;
+        }
+        if (p->onset + p->dur > on) {
+            p->dur = on - p->onset;
+            t->q.trimmed++;
+        }
+    }
+    if (n->off > *max_off)
+        *max_off = n->off;
+    return tune_add_note(t, on, off - on, n->pitch, n->vel ? n->vel : 1, err);
+}
+
+/* The selected notes onto the grid, tidied; the part's program. */
+static ReelStatus place_notes(const MidiSong *song, const Selection *sel, const Grid *g, Tune *t,
+                              const char *src, const char *desc, ReelError *err)
+{
+    uint32_t max_off = 0;
+    int64_t end = 0;
+    ReelStatus s;
+    for (int32_t i = 0; i < song->n_notes; i++) {
+        const MidiNote *n = &song->notes[i];
+        if (!selected(sel, n))
+            continue;
+        if (t->program < 0 && song->tracks[n->track].program[n->chan] >= 0)
+            t->program = song->tracks[n->track].program[n->chan];
+        if ((s = place_note(t, n, g, &max_off, err)))
+            return s;
+    }
+    if (!t->n_notes)
+        return reel_fail(err, REEL_EEMPTY, "%s: the %s part has no notes", src, desc);
+    tidy_notes(t);
+    for (int32_t i = 0; i < t->n_notes; i++)
+        if ((int64_t)t->notes[i].onset + t->notes[i].dur > end)
+            end = (int64_t)t->notes[i].onset + t->notes[i].dur;
+    if (end > QUANT_MAX_STEPS)
+        return reel_fail(err, REEL_EUNSUPPORTED,
+                         "%s: %lld 16th steps long (%.0f hours at 120 bpm); reel reads tunes of "
+                         "at most %d steps (%d bars of 4/4)", src, (long long)end,
+                         (double)end / 8 / 3600, QUANT_MAX_STEPS, QUANT_MAX_STEPS / 16);
+    return REEL_OK;
+}
+
+/* The tempo map and time signatures onto the grid. */
+static ReelStatus place_meter(const MidiSong *song, const Grid *g, Tune *t, ReelError *err)
+{
+    ReelStatus s;
+    for (int32_t i = 0; i < song->n_tempos; i++) {
+        int32_t step = i == 0 ? 0 : tick_to_step(song->tempos[i].tick, g->step_ticks, g->phase);
+        if ((s = tune_add_tempo(t, step, (int32_t)song->tempos[i].usec_per_quarter, err)))
+            return s;
+    }
+    for (int32_t i = 0; i < song->n_sigs; i++) {
+        const MidiTimeSig *m = &song->sigs[i];
+        int32_t step = i == 0 ? 0 : tick_to_step(m->tick, g->step_ticks, g->phase);
+        int num = m->num, den = m->den;
+        /* A bar shorter than a half note (or a signature that is not one)
+         * (1/4, 2/8, 3/16: POP909 writes 1/4 in two thirds of its files) is
+         * a placeholder, not a metre: bar lines would split every note.
+         * Read it as 4/4, and count it. */
+        if (num < 1 || den < 1 || den > 64 || (den & (den - 1)) || num * 16 / den < 8) {
+            num = den = 4;
+            t->q.sigs_replaced++;
+        }
+        if ((s = tune_add_sig(t, step, num, den, err)))
+            return s;
+    }
+    return REEL_OK;
+}
+
 ReelStatus quant_tune(const MidiSong *song, const QuantOpts *opts, const char *name,
                       const char *source, Tune *out, ReelError *err)
 {
@@ -221,8 +325,7 @@ ReelStatus quant_tune(const MidiSong *song, const QuantOpts *opts, const char *n
     Selection sel = {0, 0, 0, NULL};
     unsigned char *mask;
     char desc[256];
-    double step_ticks, phase;
-    uint32_t max_off = 0, slack;
+    Grid g;
     ReelStatus s;
     const char *src = source ? source : name ? name : "tune";
 
@@ -237,104 +340,19 @@ ReelStatus quant_tune(const MidiSong *song, const QuantOpts *opts, const char *n
         free(mask);
         return s;
     }
-
     tune_init(&t);
-    step_ticks = song->ppq / (double)TUNE_STEPS_PER_QUARTER;
-    slack = (uint32_t)(song->ppq / 8); /* overlaps up to a 32nd are legato, not chords */
-    phase = opts && opts->no_phase ? 0.0 : find_phase(song, &sel, step_ticks);
-    t.q.phase = phase < 0 ? phase + 1.0 : phase;
-
-    for (int32_t i = 0; i < song->n_notes; i++) {
-        const MidiNote *n = &song->notes[i];
-        double x_on, x_len;
-        int32_t on, off;
-        if (!selected(&sel, n))
-            continue;
-        if (t.program < 0 && song->tracks[n->track].program[n->chan] >= 0)
-            t.program = song->tracks[n->track].program[n->chan];
-        t.q.notes_in++;
-        x_on = n->on / step_ticks - phase;
-        x_len = (n->off - n->on) / step_ticks;
-        on = tick_to_step(n->on, step_ticks, phase);
-        off = tick_to_step(n->off, step_ticks, phase);
-        if (fabs(x_on - on) <= GRID_TOLERANCE)
-            t.q.on_grid++;
-        else
-            t.q.onset_moved++;
-        if (off <= on) {
-            off = on + 1;
-            t.q.zero_dur++;
-        }
-        if (fabs(x_len - (off - on)) > GRID_TOLERANCE)
-            t.q.dur_changed++;
-        /* Notes that followed one another in the file follow one another on
-         * the grid: rounding must not turn a line into chords.  A note that
-         * lands on the step of the note before it (the middle of a 16th
-         * triplet, a grace note) has no step of its own and is dropped; a
-         * note that rounds past the next onset is ended there. */
-        if (t.n_notes > 0 && max_off <= n->on + slack) {
-            Note *p = &t.notes[t.n_notes - 1];
-            if (on == p->onset) {
-                t.q.collided++;
-                if (n->off > max_off)
-                    max_off = n->off;
-                continue;
-            }
-            if (p->onset + p->dur > on) {
-                p->dur = on - p->onset;
-                t.q.trimmed++;
-            }
-        }
-        if (n->off > max_off)
-            max_off = n->off;
-        if ((s = tune_add_note(&t, on, off - on, n->pitch, n->vel ? n->vel : 1, err)))
-            goto fail;
-    }
-    if (!t.n_notes) {
-        s = reel_fail(err, REEL_EEMPTY, "%s: the %s part has no notes", src, desc);
-        goto fail;
-    }
-    tidy_notes(&t);
-    {
-        int64_t end = 0;
-        for (int32_t i = 0; i < t.n_notes; i++)
-            if ((int64_t)t.notes[i].onset + t.notes[i].dur > end)
-                end = (int64_t)t.notes[i].onset + t.notes[i].dur;
-        if (end > QUANT_MAX_STEPS) {
-            s = reel_fail(err, REEL_EUNSUPPORTED,
-                          "%s: %lld 16th steps long (%.0f hours at 120 bpm); reel reads tunes of "
-                          "at most %d steps (%d bars of 4/4)", src, (long long)end,
-                          (double)end / 8 / 3600, QUANT_MAX_STEPS, QUANT_MAX_STEPS / 16);
-            goto fail;
-        }
-    }
-
-    for (int32_t i = 0; i < song->n_tempos; i++) {
-        int32_t step = i == 0 ? 0 : tick_to_step(song->tempos[i].tick, step_ticks, phase);
-        if ((s = tune_add_tempo(&t, step, (int32_t)song->tempos[i].usec_per_quarter, err)))
-            goto fail;
-    }
-    for (int32_t i = 0; i < song->n_sigs; i++) {
-        const MidiTimeSig *g = &song->sigs[i];
-        int32_t step = i == 0 ? 0 : tick_to_step(g->tick, step_ticks, phase);
-        int num = g->num, den = g->den;
-        /* A bar shorter than a half note (or a signature that is not one) (1/4, 2/8, 3/16: POP909 writes 1/4 in
-         * two thirds of its files) is a placeholder, not a metre: bar lines
-         * would split every note.  Read it as 4/4, and count it. */
-        if (num < 1 || den < 1 || den > 64 || (den & (den - 1)) || num * 16 / den < 8) {
-            num = den = 4;
-            t.q.sigs_replaced++;
-        }
-        if ((s = tune_add_sig(&t, step, num, den, err)))
-            goto fail;
-    }
-    if ((s = tune_set_strings(&t, name, source, desc, err)))
-        goto fail;
+    g.step_ticks = song->ppq / (double)TUNE_STEPS_PER_QUARTER;
+    g.slack = (uint32_t)(song->ppq / 8);
+    g.phase = opts && opts->no_phase ? 0.0 : find_phase(song, &sel, g.step_ticks);
+    t.q.phase = g.phase < 0 ? g.phase + 1.0 : g.phase;
+    if (!(s = place_notes(song, &sel, &g, &t, src, desc, err)) &&
+        !(s = place_meter(song, &g, &t, err)))
+        s = tune_set_strings(&t, name, source, desc, err);
     free(mask);
+    if (s) {
+        tune_free(&t);
+        return s;
+    }
     *out = t;
     return REEL_OK;
-fail:
-    free(mask);
-    tune_free(&t);
-    return s;
 }

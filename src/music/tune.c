@@ -3,6 +3,7 @@
 #include "tune.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,6 +174,22 @@ ReelStatus tune_add_sig(Tune *t, int32_t step, int num, int den, ReelError *err)
     p[t->n_sigs].den = (uint8_t)den;
     t->n_sigs++;
     return REEL_OK;
+}
+
+ReelStatus tune_set_meter(Tune *t, int num, int den, ReelError *err)
+{
+    free(t->sigs);
+    t->sigs = NULL;
+    t->n_sigs = 0;
+    return tune_add_sig(t, 0, num, den, err);
+}
+
+ReelStatus tune_set_bpm(Tune *t, double bpm, ReelError *err)
+{
+    free(t->tempos);
+    t->tempos = NULL;
+    t->n_tempos = 0;
+    return tune_add_tempo(t, 0, (int32_t)lround(60000000.0 / bpm), err);
 }
 
 static int note_cmp(const void *a, const void *b)

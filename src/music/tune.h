@@ -81,6 +81,10 @@ ReelStatus tune_add_tempo(Tune *t, int32_t step, int32_t usec_per_quarter, ReelE
 ReelStatus tune_add_sig(Tune *t, int32_t step, int num, int den, ReelError *err);
 ReelStatus tune_set_strings(Tune *t, const char *name, const char *source, const char *part,
                             ReelError *err);
+/* Replace every time signature of t with num/den at step 0; every tempo
+ * with bpm quarter notes a minute at step 0. */
+ReelStatus tune_set_meter(Tune *t, int num, int den, ReelError *err);
+ReelStatus tune_set_bpm(Tune *t, double bpm, ReelError *err);
 
 /* Sort notes by onset then pitch and extend n_steps to the last note-off. */
 void tune_sort(Tune *t);

@@ -1,7 +1,7 @@
 /* player.c — the sequencer of player.h.
  *
  * Each part keeps its notes as a sorted list of on and off events (by step,
- * offs before ons).  A generator (Gen) walks the steps of the region being
+ * offs before ons).  A scheduler (Sched) walks the steps of the region being
  * played and turns them into AudioEvents at frames computed from an anchor:
  * a frame where a given step is heard, plus the tempo map's seconds from
  * there.  The first pass anchors the start step at frame 0; each loop pass
@@ -13,9 +13,9 @@
  * middle of a note, or a loop that cuts one, never leaves a note hanging:
  * the end of a pass releases what still sounds).
  *
- * Live, the player thread runs the generator up to a horizon ahead of the
+ * Live, the player thread runs the scheduler up to a horizon ahead of the
  * engine's frame clock and keeps the anchors, so the playhead can be mapped
- * back from frames to steps.  Offline, the same generator produces the
+ * back from frames to steps.  Offline, the same scheduler produces the
  * whole schedule at once.
  */
 #include "clock.h"
@@ -85,7 +85,7 @@ typedef struct {
     Anchor a;
     uint8_t sounding[16][128];
     int32_t idx[PLAYER_MAX_PARTS];   /* per part: first event at step >= cur */
-} Gen;
+} Sched;
 
 typedef void (*EmitFn)(Player *p, void *ctx, const AudioEvent *ev);
 
@@ -111,7 +111,7 @@ struct Player {
     int32_t session;
     uint64_t sent, dropped;
     double from;
-    Gen g;
+    Sched g;
     Anchor hist[HIST_MAX]; /* anchors of what was sent, by frame */
     int hist_n;
     double last_on[16][128], last_off[16][128];   /* frames of the last sent on/off, -1 */
@@ -194,7 +194,7 @@ static Anchor make_anchor(const Player *p, double frame, double step, double f, 
     return a;
 }
 
-static double frame_of(const Player *p, const Gen *g, int32_t step)
+static double frame_of(const Player *p, const Sched *g, int32_t step)
 {
     return g->a.frame + (sec_at(p, step, g->a.factor) - g->a.sec) * g->rate;
 }
@@ -277,7 +277,7 @@ static int32_t part_lower_bound(const Part *pt, int32_t step)
     return lo;
 }
 
-static int32_t song_end(const Player *p)
+static int32_t parts_end(const Player *p)
 {
     int32_t end = 0;
     for (int k = 0; k < p->n_parts; k++)
@@ -303,7 +303,7 @@ static int32_t bar_ceil(const Player *p, int32_t step)
 
 static void region(const Player *p, bool allow_loop, int32_t *r0, int32_t *r1, bool *loop)
 {
-    int32_t end = song_end(p);
+    int32_t end = parts_end(p);
     *loop = allow_loop && p->loop;
     *r0 = 0;
     *r1 = end;
@@ -319,9 +319,9 @@ static void region(const Player *p, bool allow_loop, int32_t *r0, int32_t *r1, b
     }
 }
 
-/* ---- the generator ------------------------------------------------------ */
+/* ---- the scheduler ------------------------------------------------------ */
 
-static void emit(Player *p, Gen *g, EmitFn fn, void *ctx, uint8_t type, int chan, int key,
+static void emit(Player *p, Sched *g, EmitFn fn, void *ctx, uint8_t type, int chan, int key,
                  int vel, double frame)
 {
     AudioEvent ev;
@@ -335,13 +335,13 @@ static void emit(Player *p, Gen *g, EmitFn fn, void *ctx, uint8_t type, int chan
     fn(p, ctx, &ev);
 }
 
-static void gen_seek(const Player *p, Gen *g)
+static void sched_seek(const Player *p, Sched *g)
 {
     for (int k = 0; k < p->n_parts; k++)
         g->idx[k] = part_lower_bound(&p->parts[k], g->cur);
 }
 
-static void gen_flush(Player *p, Gen *g, EmitFn fn, void *ctx, double frame)
+static void sched_flush(Player *p, Sched *g, EmitFn fn, void *ctx, double frame)
 {
     for (int ch = 0; ch < 16; ch++)
         for (int key = 0; key < 128; key++)
@@ -360,7 +360,7 @@ static void hist_add(Player *p, const Anchor *a)
     p->hist[p->hist_n++] = *a;
 }
 
-static void gen_begin(Player *p, Gen *g, double from, double frame0, double rate,
+static void sched_begin(Player *p, Sched *g, double from, double frame0, double rate,
                       bool allow_loop)
 {
     memset(g, 0, sizeof *g);
@@ -376,7 +376,7 @@ static void gen_begin(Player *p, Gen *g, double from, double frame0, double rate
         g->ended = true;
         g->end_frame = frame0;
     }
-    gen_seek(p, g);
+    sched_seek(p, g);
 }
 
 static bool is_beat(const Player *p, int32_t s, bool *down)
@@ -396,7 +396,7 @@ static bool is_beat(const Player *p, int32_t s, bool *down)
 }
 
 /* Turn step g->cur into events and move on (or wrap, or end). */
-static void gen_step(Player *p, Gen *g, EmitFn fn, void *ctx, bool live)
+static void sched_step(Player *p, Sched *g, EmitFn fn, void *ctx, bool live)
 {
     int32_t s = g->cur;
     double fr = frame_of(p, g, s);
@@ -413,11 +413,11 @@ static void gen_step(Player *p, Gen *g, EmitFn fn, void *ctx, bool live)
         }
     }
     if (s >= g->r1) {
-        gen_flush(p, g, fn, ctx, fr);
+        sched_flush(p, g, fn, ctx, fr);
         if (g->loop) {
             g->a = make_anchor(p, fr, g->r0, g->a.factor, g->a.pass + 1, g->r0);
             g->cur = g->r0;
-            gen_seek(p, g);
+            sched_seek(p, g);
             if (live)
                 hist_add(p, &g->a);
         } else {
@@ -536,7 +536,7 @@ static void pump(Player *p)
         ahead = fmax(LOOKAHEAD_MIN * rate, p->speed * LOOKAHEAD_WALL);
     while (!p->g.ended && p->hist_n < HIST_MAX - 1 && in_flight(p) < INFLIGHT_MAX &&
            frame_of(p, &p->g, p->g.cur) < (now < 0 ? 0 : now) + ahead)
-        gen_step(p, &p->g, rt_emit, NULL, true);
+        sched_step(p, &p->g, rt_emit, NULL, true);
     if (now < 0)
         return;
     heard = now - audio_engine_latency_frames(p->e);
@@ -558,7 +558,7 @@ static void pump(Player *p)
  * make it again with the current tempo, loop, metronome and notes. */
 static void reschedule(Player *p)
 {
-    Gen *g = &p->g;
+    Sched *g = &p->g;
     double rate, now, f, s_exact, margin;
     const Anchor *a;
     Anchor base;
@@ -617,7 +617,7 @@ static void reschedule(Player *p)
     g->cur = cur;
     g->ended = false;
     if (cur >= g->r1 || (g->loop && s_exact >= g->r1)) {
-        gen_flush(p, g, rt_emit, NULL, f);
+        sched_flush(p, g, rt_emit, NULL, f);
         if (g->loop) {
             g->a = make_anchor(p, f, g->r0, p->factor, base.pass + 1, g->r0);
             g->cur = g->r0;
@@ -626,7 +626,7 @@ static void reschedule(Player *p)
             g->end_frame = f;
         }
     }
-    gen_seek(p, g);
+    sched_seek(p, g);
     hist_add(p, &g->a);
     pump(p);
     audio_engine_release(p->e, AUDIO_PORT_SEQ);
@@ -816,7 +816,7 @@ static ReelStatus add_notes(Player *p, int part, const Note *notes, int32_t n, b
             /* Notes after the end: play on (the end's note-offs were sent). */
             p->g.r1 = r1;
             p->g.ended = false;
-            gen_seek(p, &p->g);
+            sched_seek(p, &p->g);
             pump(p);
         }
     }
@@ -937,7 +937,7 @@ int32_t player_end_step(Player *p)
     if (!p)
         return 0;
     pthread_mutex_lock(&p->mu);
-    end = song_end(p);
+    end = parts_end(p);
     pthread_mutex_unlock(&p->mu);
     return end;
 }
@@ -1038,7 +1038,7 @@ ReelStatus player_play(Player *p, double from_step, ReelError *err)
     for (int ch = 0; ch < 16; ch++)
         for (int key = 0; key < 128; key++)
             p->last_on[ch][key] = p->last_off[ch][key] = -1;
-    gen_begin(p, &p->g, from_step, 0, audio_engine_rate(p->e), true);
+    sched_begin(p, &p->g, from_step, 0, audio_engine_rate(p->e), true);
     p->hist_n = 0;
     hist_add(p, &p->g.a);
     p->from = from_step;
@@ -1146,7 +1146,7 @@ ReelStatus player_events(Player *p, int rate, double from_step, AudioEvent **out
                          ReelError *err)
 {
     EvList l = {NULL, 0, 0, false};
-    Gen *g;
+    Sched *g;
     AudioEvent *ev;
     if (!p || !out || !n)
         return reel_fail(err, REEL_EARG, "player_events: bad arguments");
@@ -1173,9 +1173,9 @@ ReelStatus player_events(Player *p, int rate, double from_step, AudioEvent **out
         ge.v.f = p->gain;
         list_emit(p, &l, &ge);
     }
-    gen_begin(p, g, from_step, 0, rate, false);
+    sched_begin(p, g, from_step, 0, rate, false);
     while (!g->ended && !l.oom)
-        gen_step(p, g, list_emit, &l, false);
+        sched_step(p, g, list_emit, &l, false);
     pthread_mutex_unlock(&p->mu);
     free(g);
     if (l.oom || !(ev = malloc((l.n ? l.n : 1) * sizeof *ev))) {

@@ -1,0 +1,72 @@
+/* genrequest.h — one generation request: a model, a prime, a length and the
+ * sampling options in; a Tune with its title and provenance out.
+ *
+ * What this module is: what `reel generate` asks of the core, in one call
+ * (the studio's take is built from the same Generator, step by step, and
+ * could ask the same).  It makes a Generator, primes it (prime.h), generates
+ * N bars (ending on a bar line) or N model steps, and decodes the result
+ * with the instrument chosen and a provenance line that says how to make it
+ * again.  What it is not: a file writer or a printer; the caller writes the
+ * Tune (midi_write_tune, abcout_write) and shows the notes and warnings.
+ */
+#ifndef REEL_GENREQUEST_H
+#define REEL_GENREQUEST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "generate.h"
+#include "model.h"
+#include "nn.h"
+#include "prime.h"
+#include "sample.h"
+#include "tune.h"
+
+#define GENREQ_DEFAULT_BARS 8
+
+typedef struct {
+    const char *model_path;   /* named in the provenance and the title */
+    const char *who;          /* the provenance's speaker: "generate" -> "reel 0.x generate: ..." */
+    SampleOpts so;
+    NetWeights weights;       /* NET_W_FAST: the generator's default */
+    uint64_t seed;
+    long bars;                /* > 0: this many bars after the prime, else ... */
+    long events;              /* ... > 0: this many model steps */
+    int program;              /* 1..128; <= 0: the prime's, else violin (piano for roll128
+                                 and tokens) */
+} GenRequest;
+
+/* How far a run got: a failed run says where it stopped. */
+typedef enum {
+    GENREQ_SETUP,             /* making the generator */
+    GENREQ_PRIME,             /* priming (the prime does not fit the model) */
+    GENREQ_GENERATE,          /* primed: info is valid */
+    GENREQ_DECODE,            /* generated: reached and time are valid */
+    GENREQ_DONE,
+} GenReqStage;
+
+typedef struct {
+    GenReqStage stage;
+    GenPrimeInfo info;        /* what priming did (unknown tokens, folded notes ...) */
+    bool reached;             /* bars: false when the model stopped time (regress) */
+    int32_t end;              /* bars: the step the output was to end at; -1 for events */
+    int32_t time;             /* where the output got to */
+    Tune tune;                /* owned: the prime (unless rests) and what follows */
+    GenSpan span;             /* where the generated part starts in tune */
+    char title[300];          /* "STEM, seed N" or "NAME, continued by STEM" (also tune.name) */
+    char provenance[2048];    /* model, checksum, sampling, seed, prime, length, weights */
+} GenResult;
+
+/* A request with the defaults: sample_defaults, NET_W_FAST, 8 bars. */
+GenRequest genreq_defaults(void);
+
+/* Run rq on m with the prime p (loaded and shaped).  *out is overwritten;
+ * genreq_free releases it, also after a failure (out->stage says where). */
+ReelStatus genreq_run(const GenRequest *rq, const Model *m, const Prime *p, GenResult *out,
+                      ReelError *err);
+void genreq_free(GenResult *r);
+
+/* A seed from the clock, short enough to type back (under 10^9). */
+uint64_t genreq_clock_seed(void);
+
+#endif

@@ -1,0 +1,27 @@
+/* keyprofile.c — key profiles and their fit to a histogram (keyprofile.h). */
+#include "keyprofile.h"
+
+#include <math.h>
+
+const double keyprofile_major[12] = {6.35, 2.23, 3.48, 2.33, 4.38, 4.09,
+                                     2.52, 5.19, 2.39, 3.66, 2.29, 2.88};
+const double keyprofile_minor[12] = {6.33, 2.68, 3.52, 5.38, 2.60, 3.53,
+                                     2.54, 4.75, 3.98, 2.69, 3.34, 3.17};
+
+double keyprofile_correlate(const double h[12], const double profile[12], int tonic)
+{
+    double x[12], mx = 0, my = 0, sxy = 0, sxx = 0, syy = 0;
+    for (int i = 0; i < 12; i++) {
+        x[i] = h[(tonic + i) % 12];
+        mx += x[i];
+        my += profile[i];
+    }
+    mx /= 12;
+    my /= 12;
+    for (int i = 0; i < 12; i++) {
+        sxy += (x[i] - mx) * (profile[i] - my);
+        sxx += (x[i] - mx) * (x[i] - mx);
+        syy += (profile[i] - my) * (profile[i] - my);
+    }
+    return sxx > 0 && syy > 0 ? sxy / sqrt(sxx * syy) : NAN;
+}

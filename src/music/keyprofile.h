@@ -1,0 +1,20 @@
+/* keyprofile.h — how well a pitch-class histogram fits a key.
+ *
+ * What this module is: the Krumhansl & Kessler (1982) probe-tone profiles
+ * of the major and minor keys (tonic first) and their correlation with a
+ * histogram of pitch classes (Krumhansl-Schmuckler key finding), which the
+ * ABC writer (its K: line) and the melody metrics (key, in-key share) both
+ * use.  What it is not: choosing among keys (ties and key signatures are
+ * the callers' rules).
+ */
+#ifndef REEL_KEYPROFILE_H
+#define REEL_KEYPROFILE_H
+
+extern const double keyprofile_major[12];
+extern const double keyprofile_minor[12];
+
+/* Pearson's correlation of h rotated to tonic (h[(tonic + i) % 12] against
+ * profile[i], i = 0..11); NAN when h is flat (or empty). */
+double keyprofile_correlate(const double h[12], const double profile[12], int tonic);
+
+#endif
