@@ -14,25 +14,24 @@
  * cells that changed.  Glyphs: block elements on a UTF-8 terminal, ASCII
  * otherwise; colours when the terminal has them, else attributes (seed
  * notes bold, cursor reversed).
+ *
+ * Drawing reads the state and computes nothing: the roll's pitch window,
+ * the next-note distribution and the melody's figures come from look.c,
+ * computed before the frame.  The training view is train_draw.c's.
  */
 #include "draw.h"
-
-#include "chart.h"
-#include "look.h"
-#include "train_draw.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-
+#include "chart.h"
+#include "look.h"
 #include "paint.h"
-
+#include "train_draw.h"
 
 /* ---- colours and glyphs ---------------------------------------------------- */
-
-
 
 typedef struct {
     const char *seed_on, *seed_body, *gen_on, *gen_body, *bar, *beat, *vline, *hline;
@@ -51,18 +50,6 @@ static const Glyphs *glyphs(const Studio *s)
 {
     return s->view.utf8 ? &utf8_glyphs : &ascii_glyphs;
 }
-
-
-
-/* ---- geometry ----------------------------------------------------------------- */
-
-
-
-
-
-
-
-
 
 /* ---- header ---------------------------------------------------------------------- */
 
@@ -466,7 +453,6 @@ static void draw_dist(const Studio *s, int y, int x, int w, int h)
     attrset(A_NORMAL);
 }
 
-
 static void pct(char *buf, size_t n, double v)
 {
     if (isnan(v))
@@ -636,8 +622,6 @@ static void draw_footer(const Studio *s)
 }
 
 /* ---- help ------------------------------------------------------------------------- */
-
-
 
 static void draw_help(const Studio *s)
 {

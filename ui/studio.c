@@ -1,5 +1,7 @@
 /* studio.c — `reel studio`: the ncurses studio.  Options, the state's
- * life, what every key does, and the event loop.
+ * life, the event loop, and which keys go where (prompts, the help, the
+ * training view's keys to train_view.c, the studio view's to actions.c).
+ * The top of ui/'s layers (studio.h): it calls everything, nothing calls it.
  *
  * The loop (Orca-style): wait in poll() on the terminal and the wake pipe
  * with a timeout from the next thing that is due (the playhead reaching the
@@ -124,14 +126,7 @@ static void save_settings(Studio *s)
         fprintf(stderr, "reel studio: settings not saved: %s\n", err.msg);
 }
 
-/* ---- commands (:) ------------------------------------------------------------------ */
-
-
-
 /* ---- prompts ------------------------------------------------------------------------ */
-
-
-
 
 static void prompt_done(Studio *s, PromptResult r)
 {
@@ -190,6 +185,52 @@ static void prompt_key_in(Studio *s, int ch)
 
 /* ---- keys --------------------------------------------------------------------------- */
 
+/* A key while the help is shown: scroll, or any other key closes it. */
+static void help_key(Studio *s, int ch)
+{
+    int n = 0;
+    keys_help(s->view.page == VIEW_TRAIN ? KEYS_TRAIN : KEYS_STUDIO, &n);
+    if (ch == KEY_DOWN || ch == 'j')
+        s->view.help_scroll++;
+    else if (ch == KEY_UP || ch == 'k')
+        s->view.help_scroll--;
+    else if (ch == KEY_NPAGE || ch == ' ')
+        s->view.help_scroll += 10;
+    else if (ch == KEY_PPAGE)
+        s->view.help_scroll -= 10;
+    else
+        s->view.help = false;
+    if (s->view.help_scroll < 0)
+        s->view.help_scroll = 0;
+    if (s->view.help_scroll > 4 * n)
+        s->view.help_scroll = 4 * n; /* look.c keeps it within the lines */
+    s->view.dirty = DIRTY_ALL;
+}
+
+/* A key in the training view: the keys both views share, then its own. */
+static void train_key(Studio *s, int ch)
+{
+    Action a = keys_action(ch, KEYS_TRAIN, false);
+    if (a == ACT_QUIT)
+        studio_ask_quit(s);
+    else if (a == ACT_HELP) {
+        s->view.help = true;
+        s->view.help_scroll = 0;
+    } else if (a == ACT_PLAY) {
+        if (s->tp.playing)
+            studio_stop(s);
+        else if (s->tp.sample_playing)
+            studio_play(s, 0);
+    } else if (a == ACT_TEMP_DOWN || a == ACT_TEMP_UP) {
+        actions_run(s, a, ch);
+    } else if (a == ACT_REDRAW) {
+        clearok(curscr, TRUE);
+    } else {
+        train_view_action(s, a);
+    }
+    s->view.dirty = DIRTY_ALL;
+}
+
 static void handle_key(Studio *s, int ch)
 {
     Action a;
@@ -204,23 +245,7 @@ static void handle_key(Studio *s, int ch)
         return;
     }
     if (s->view.help) {
-        int n = 0;
-        keys_help(s->view.page == VIEW_TRAIN ? KEYS_TRAIN : KEYS_STUDIO, &n);
-        if (ch == KEY_DOWN || ch == 'j')
-            s->view.help_scroll++;
-        else if (ch == KEY_UP || ch == 'k')
-            s->view.help_scroll--;
-        else if (ch == KEY_NPAGE || ch == ' ')
-            s->view.help_scroll += 10;
-        else if (ch == KEY_PPAGE)
-            s->view.help_scroll -= 10;
-        else
-            s->view.help = false;
-        if (s->view.help_scroll < 0)
-            s->view.help_scroll = 0;
-        if (s->view.help_scroll > 4 * n)
-            s->view.help_scroll = 4 * n; /* draw_help keeps it within the lines */
-        s->view.dirty = DIRTY_ALL;
+        help_key(s, ch);
         return;
     }
     if (s->view.too_small) {
@@ -229,25 +254,7 @@ static void handle_key(Studio *s, int ch)
         return;
     }
     if (s->view.page == VIEW_TRAIN) {
-        a = keys_action(ch, KEYS_TRAIN, false);
-        if (a == ACT_QUIT)
-            studio_ask_quit(s);
-        else if (a == ACT_HELP) {
-            s->view.help = true;
-            s->view.help_scroll = 0;
-        } else if (a == ACT_PLAY) {
-            if (s->tp.playing)
-                studio_stop(s);
-            else if (s->tp.sample_playing)
-                studio_play(s, 0);
-        } else if (a == ACT_TEMP_DOWN || a == ACT_TEMP_UP) {
-            actions_run(s, a, ch);
-        } else if (a == ACT_REDRAW) {
-            clearok(curscr, TRUE);
-        } else {
-            train_view_action(s, a);
-        }
-        s->view.dirty = DIRTY_ALL;
+        train_key(s, ch);
         return;
     }
     a = keys_action(ch, KEYS_STUDIO, s->view.piano);
@@ -256,7 +263,6 @@ static void handle_key(Studio *s, int ch)
 }
 
 /* ---- what is due ---------------------------------------------------------------------- */
-
 
 /* What is due; keyed: a key came in this turn (its answer is drawn before
  * the model makes more rows). */

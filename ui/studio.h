@@ -8,17 +8,25 @@
  * mode) and the training view's state (train_state.h).  The melody is the
  * song (song.h), the sound the Sound (sound.h).
  *
- * Layers within ui/, each file calling only downward:
- *   studio.c                     the command, the event loop, keys, prompts, settings
- *   actions.c  commands.c        what each key does; the ':' commands
- *   draw.c  train_draw.c  files.c  takes.c  train_view.c  watch.c
- *                                drawing (reads state, computes nothing), saving
- *                                and opening, takes, the training view's actions,
- *                                the model file's watch
- *   playback.c  models.c  look.c play/stop/record with the player; the model in use;
- *                                what drawing shows, computed before a frame
- *   view.c  take.c  transport.c  train_state.c      the state parts
- *   song sound genctl trainer keys prompt record settings chart corpusix gm term
+ * Layers within ui/, each file calling only downward (no file calls one
+ * above it or beside it in a circle):
+ *   studio.c      the command, the event loop, which keys go where, prompts,
+ *                 settings
+ *   actions.c commands.c
+ *                 what each key of the studio view does; the ':' commands
+ *   draw.c        the studio view (calls train_draw.c for the training view)
+ *   disk.c takes.c train_view.c watch.c train_draw.c paint.c look.c
+ *                 saving and opening; making takes; the training view's
+ *                 keys and events; the model file's watch; the training
+ *                 view's screen; curses helpers; what drawing shows,
+ *                 computed before a frame
+ *   playback.c models.c
+ *                 play, stop and record with the player; the model in use
+ *   view.c take.c transport.c train_state.c
+ *                 the state's parts (no curses)
+ *   song sound genctl trainer keys prompt record settings chart corpusix gm
+ *   terminal      the modules the parts stand on
+ * Drawing (draw.c, train_draw.c) reads the state only (const Studio *).
  *
  * Threads.  Everything here belongs to the UI thread.  Other threads: the
  * audio engine's callback (or its silent clock) and the player's thread
@@ -134,8 +142,6 @@ int studio_program_parse(const char *s);
 /* ---- playback.c: the transport and the player ---------------------------- */
 /* Seconds a step lasts at the song's tempo. */
 double studio_step_sec(const Studio *s);
-/* The take in the generator is the song's generated part. */
-bool studio_take_live(const Studio *s);
 /* The sampling options into the generator. */
 void studio_apply_so(Studio *s);
 /* The player's metre and parts for the song (after the sound opened, or the metre changed). */

@@ -17,7 +17,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-
 #define WATCH_SETTLE_SEC 0.25
 #define WATCH_STAT_SEC 3.0
 
