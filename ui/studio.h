@@ -46,6 +46,7 @@
 
 #include "clock.h"
 #include "corpusix.h"
+#include "gm.h"
 #include "keys.h"
 #include "model.h"
 #include "settings.h"
@@ -134,10 +135,6 @@ typedef struct Studio {
 
 /* ---- studio.c ---------------------------------------------------------- */
 int cmd_studio(int argc, char **argv);
-
-/* ---- gm.c -------------------------------------------------------------- */
-const char *studio_program_name(int program, char *buf, size_t size);
-int studio_program_parse(const char *s);
 
 /* ---- playback.c: the transport and the player ---------------------------- */
 /* Seconds a step lasts at the song's tempo. */
