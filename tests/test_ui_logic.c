@@ -1,7 +1,7 @@
 /* test_ui_logic.c — the studio's pure logic: the key map and the piano,
  * note values, the melody with its entry rules and undo, record-mode
  * quantizing, chart scaling and glyphs, settings files, path completion,
- * GM names. */
+ * GM names, the view's state (size, scroll, status line). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +19,7 @@
 #include "song.h"
 #include "studio.h"
 #include "testlib.h"
+#include "view.h"
 
 /* ---- keys ------------------------------------------------------------------- */
 
@@ -481,6 +482,47 @@ static void test_train_encodings(void)
     }
 }
 
+/* ---- the view's state ---------------------------------------------------------- */
+
+static void test_view(void)
+{
+    View v;
+    int32_t s0, s1;
+    bool first;
+    memset(&v, 0, sizeof v);
+    CHECK(view_set_size(&v, 80, 24) && v.dirty == DIRTY_ALL && !v.too_small, "80x24 is enough");
+    v.dirty = 0;
+    CHECK(!view_set_size(&v, 80, 24) && v.dirty == 0, "the same size changes nothing");
+    CHECK(view_set_size(&v, 79, 30) && v.too_small, "79 columns are too few");
+    view_set_size(&v, 100, 30);
+    CHECK(view_panel_h(&v) == VIEW_PANEL_H, "panel %d", view_panel_h(&v));
+    CHECK(view_roll_rows(&v, false) == 30 - 2 - VIEW_PANEL_H - 2, "rows %d", view_roll_rows(&v, false));
+    CHECK(view_roll_rows(&v, true) == 13, "a 13-row roll");
+    CHECK(view_roll_steps(&v) == 100 - VIEW_RULER_W, "steps %d", (int)view_roll_steps(&v));
+    v.zoom = 1;
+    CHECK(view_roll_steps(&v) == (100 - VIEW_RULER_W) / 2, "zoom 1: two columns a step");
+    view_col_steps(&v, 3, &s0, &s1, &first);
+    CHECK(s0 == 1 && s1 == 2 && !first, "zoom 1: column 3 is the second half of step 1");
+    v.zoom = 2;
+    view_col_steps(&v, 3, &s0, &s1, &first);
+    CHECK(s0 == 6 && s1 == 8 && first, "zoom 2: column 3 holds steps 6 and 7");
+    v.zoom = 0;
+    v.view_start = 0;
+    view_follow(&v, 10);
+    CHECK(v.view_start == 0, "a step on the roll does not scroll it");
+    view_follow(&v, 500);
+    CHECK(v.view_start == 500 - view_roll_steps(&v) / 4 && (v.dirty & DIRTY_ROLL),
+          "a step off the roll scrolls it a quarter in: %d", (int)v.view_start);
+    v.dirty = 0;
+    view_status(&v, 2, "a long message %d", 42);
+    CHECK(!strcmp(v.status, "a long message 42") && v.status_kind == 2 && (v.dirty & DIRTY_STATUS),
+          "the status line");
+    CHECK(!view_status_expire(&v, v.status_until - 1) && v.status[0], "it stays a while");
+    CHECK(view_status_expire(&v, v.status_until + 1) && !v.status[0], "then it goes");
+    view_ask(&v, PR_COMMAND, ":", "tempo", false);
+    CHECK(v.prompting && !strcmp(v.prompt.text, "tempo") && v.prompt.purpose == PR_COMMAND, "a prompt");
+}
+
 int main(void)
 {
     test_train_encodings();
@@ -494,5 +536,6 @@ int main(void)
     test_settings();
     test_prompt();
     test_gm();
+    test_view();
     TEST_END();
 }

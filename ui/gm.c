@@ -6,7 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "studio.h"
+#include "gm.h"
 
 static const char *const gm_names[128] = {
     "Acoustic Grand Piano", "Bright Acoustic Piano", "Electric Grand Piano", "Honky-tonk Piano",

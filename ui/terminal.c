@@ -1,4 +1,4 @@
-/* term.c — the terminal: curses on, curses off, and the signals that must
+/* terminal.c — the terminal: curses on, curses off, and the signals that must
  * leave the terminal as it was (see studio.h).
  *
  * Every exit path restores the terminal: the normal one and SIGINT /
@@ -16,7 +16,7 @@
  * log file ($XDG_STATE_HOME/reel/studio.log), so nothing a library might
  * still print can garble the screen; it is put back at the end.
  */
-#include "studio.h"
+#include "terminal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <termios.h>
@@ -32,6 +33,8 @@
 #define NCURSES_WIDECHAR 1
 #include <curses.h>
 #include <term.h>
+
+#include "settings.h"
 
 static struct termios saved_tio;
 static int have_tio;
@@ -248,4 +251,21 @@ void term_close(void)
 int term_signalled(void)
 {
     return quit_sig;
+}
+
+/* ncurses learns of a new size from its own SIGWINCH flag, looked at in
+ * getch() and refresh(); the terminal's own size is the truth.  Asked on
+ * every turn of the loop (one ioctl), so curses never draws for a size the
+ * terminal no longer has, whatever became of a signal. */
+bool term_sync_size(int *w, int *h)
+{
+    struct winsize ws;
+    bool resized = false;
+    if (curses_on && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 &&
+        ws.ws_row > 0 && (ws.ws_col != COLS || ws.ws_row != LINES)) {
+        resizeterm(ws.ws_row, ws.ws_col);
+        resized = true;
+    }
+    getmaxyx(stdscr, *h, *w);
+    return resized;
 }

@@ -1,4 +1,4 @@
-/* files.c — saving the melody (MIDI, ABC, WAV by the name's ending) and
+/* disk.c — saving the melody (MIDI, ABC, WAV by the name's ending) and
  * opening a model or a MIDI/ABC file as the seed.
  *
  * MIDI and ABC are written at once (a few milliseconds).  WAV renders the
@@ -8,7 +8,7 @@
  * without an audio device.  Every export carries the provenance: model and
  * its checksum, temperature, top-k, top-p, random seed, the seed's notes.
  */
-#include "studio.h"
+#include "disk.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +32,7 @@ static bool ends_with(const char *s, const char *suffix)
     return n >= k && !strcasecmp(s + n - k, suffix);
 }
 
-void files_provenance(const Studio *s, char *buf, size_t size)
+void disk_provenance(const Studio *s, char *buf, size_t size)
 {
     char hex[17] = "", *seed_text = NULL;
     Tune t;
@@ -51,10 +51,10 @@ void files_provenance(const Studio *s, char *buf, size_t size)
         snprintf(buf, size,
                  "reel %s studio: model %.300s (%s, checksum %s), temperature %g, top-k %d%s, "
                  "top-p %g%s, seed %llu%s, seed notes \"%.600s\"",
-                 REEL_VERSION, s->model_path, s->model_desc, hex, (double)s->so.temperature,
-                 s->so.top_k, s->so.top_k ? "" : " (off)", (double)s->so.top_p,
-                 s->so.top_p < 1 ? "" : " (off)", (unsigned long long)s->seed,
-                 s->take_edited ? " (partly redrawn)" : "", seed_text ? seed_text : "");
+                 REEL_VERSION, s->model_path, s->model_desc, hex, (double)s->take.so.temperature,
+                 s->take.so.top_k, s->take.so.top_k ? "" : " (off)", (double)s->take.so.top_p,
+                 s->take.so.top_p < 1 ? "" : " (off)", (unsigned long long)s->take.seed,
+                 s->take.edited ? " (partly redrawn)" : "", seed_text ? seed_text : "");
     else
         snprintf(buf, size, "reel %s studio: typed melody \"%.900s\"", REEL_VERSION,
                  seed_text ? seed_text : "");
@@ -64,7 +64,7 @@ void files_provenance(const Studio *s, char *buf, size_t size)
 static const char *title_of(const Studio *s, char *buf, size_t size)
 {
     if (s->have_model && song_has_gen(&s->song))
-        snprintf(buf, size, "%s, seed %llu", s->model_name, (unsigned long long)s->seed);
+        snprintf(buf, size, "%s, seed %llu", s->model_name, (unsigned long long)s->take.seed);
     else
         snprintf(buf, size, "reel studio melody");
     return buf;
@@ -114,7 +114,7 @@ done:
     return NULL;
 }
 
-void files_poll(Studio *s)
+void disk_poll(Studio *s)
 {
     WavJob *j = &s->wav;
     if (!j->running || !atomic_load(&j->done))
@@ -124,13 +124,13 @@ void files_poll(Studio *s)
     tune_free(&j->tune);
     if (j->ok) {
         s->song.dirty = false;
-        studio_status(s, 1, "%s", j->msg);
+        view_status(&s->view, 1, "%s", j->msg);
     } else {
-        studio_status(s, 2, "%s", j->msg);
+        view_status(&s->view, 2, "%s", j->msg);
     }
 }
 
-void files_wait(Studio *s)
+void disk_wait(Studio *s)
 {
     if (!s->wav.running)
         return;
@@ -147,7 +147,7 @@ static void save_wav(Studio *s, const char *path, const Tune *t)
     const char *dirs[1] = {dir};
     SoundfontQuery q;
     if (j->running) {
-        studio_status(s, 2, "a WAV is still being written; try again in a moment");
+        view_status(&s->view, 2, "a WAV is still being written; try again in a moment");
         return;
     }
     memset(&q, 0, sizeof q);
@@ -156,11 +156,11 @@ static void save_wav(Studio *s, const char *path, const Tune *t)
     q.dirs = dirs;
     q.n_dirs = 1;
     if (soundfont_find(&q, j->soundfont, sizeof j->soundfont, &err)) {
-        studio_status(s, 2, "WAV needs a soundfont: %s", err.msg);
+        view_status(&s->view, 2, "WAV needs a soundfont: %s", err.msg);
         return;
     }
     if (tune_copy(&j->tune, t, &err)) {
-        studio_status(s, 2, "%s", err.msg);
+        view_status(&s->view, 2, "%s", err.msg);
         return;
     }
     snprintf(j->path, sizeof j->path, "%s", path);
@@ -170,28 +170,28 @@ static void save_wav(Studio *s, const char *path, const Tune *t)
     atomic_store(&j->done, 0);
     if (pthread_create(&j->th, NULL, wav_main, j) != 0) {
         tune_free(&j->tune);
-        studio_status(s, 2, "cannot start a thread to write the WAV");
+        view_status(&s->view, 2, "cannot start a thread to write the WAV");
         return;
     }
     j->running = true;
-    studio_status(s, 0, "rendering %s ...", path);
+    view_status(&s->view, 0, "rendering %s ...", path);
 }
 
-void files_save(Studio *s, const char *path)
+void disk_save(Studio *s, const char *path)
 {
     Tune t;
     ReelError err;
     char prov[2000], title[200];
     if (song_empty(&s->song)) {
-        studio_status(s, 2, "nothing to save yet");
+        view_status(&s->view, 2, "nothing to save yet");
         return;
     }
     if (song_tune(&s->song, &t, &err)) {
-        studio_status(s, 2, "%s", err.msg);
+        view_status(&s->view, 2, "%s", err.msg);
         return;
     }
     t.program = s->snd.program;
-    files_provenance(s, prov, sizeof prov);
+    disk_provenance(s, prov, sizeof prov);
     title_of(s, title, sizeof title);
     tune_set_strings(&t, title, NULL, "reel studio", &err);
     snprintf(s->last_save, sizeof s->last_save, "%s", path);
@@ -200,33 +200,33 @@ void files_save(Studio *s, const char *path)
     } else if (ends_with(path, ".abc")) {
         AbcOutOpts ao = {1, title, prov};
         if (abcout_write(path, &t, &ao, &err))
-            studio_status(s, 2, "%s: %s", path, err.msg);
+            view_status(&s->view, 2, "%s: %s", path, err.msg);
         else {
             s->song.dirty = false;
-            studio_status(s, 1, "wrote %s (%d notes, ABC)", path, (int)t.n_notes);
+            view_status(&s->view, 1, "wrote %s (%d notes, ABC)", path, (int)t.n_notes);
         }
     } else if (ends_with(path, ".mid") || ends_with(path, ".midi")) {
         MidiWriteOpts wo = {0, -1, prov, 0};
         if (midi_write_tune(path, &t, &wo, &err))
-            studio_status(s, 2, "%s", err.msg);
+            view_status(&s->view, 2, "%s", err.msg);
         else {
             s->song.dirty = false;
-            studio_status(s, 1, "wrote %s (%d notes, MIDI)", path, (int)t.n_notes);
+            view_status(&s->view, 1, "wrote %s (%d notes, MIDI)", path, (int)t.n_notes);
         }
     } else {
-        studio_status(s, 2, "%s: the name must end in .mid, .abc or .wav", path);
+        view_status(&s->view, 2, "%s: the name must end in .mid, .abc or .wav", path);
     }
     tune_free(&t);
 }
 
-void files_open(Studio *s, const char *path)
+void disk_open(Studio *s, const char *path)
 {
     Corpus c;
     Tune seed;
     ReelError err;
     const Tune *t;
     if (!*path) {
-        studio_status(s, 2, "open what? a .reel model or a .mid/.abc file");
+        view_status(&s->view, 2, "open what? a .reel model or a .mid/.abc file");
         return;
     }
     if (ends_with(path, ".reel")) {
@@ -236,13 +236,13 @@ void files_open(Studio *s, const char *path)
     corpus_init(&c);
     corpus_load_file(&c, path, NULL);
     if (c.n_tunes == 0) {
-        studio_status(s, 2, "%s", c.n_skips ? c.skips[0].err.msg : "no tune in the file");
+        view_status(&s->view, 2, "%s", c.n_skips ? c.skips[0].err.msg : "no tune in the file");
         corpus_free(&c);
         return;
     }
     t = &c.tunes[0];
     if (gen_excerpt(t, 0, s->seed_bars, &seed, &err)) {
-        studio_status(s, 2, "%s: %s", path, err.msg);
+        view_status(&s->view, 2, "%s: %s", path, err.msg);
         corpus_free(&c);
         return;
     }
@@ -258,15 +258,15 @@ void files_open(Studio *s, const char *path)
             player_set_bpm(s->snd.p, s->song.bpm);
     }
     if (song_set_seed(&s->song, seed.notes, seed.n_notes, seed.n_steps, &err))
-        studio_status(s, 2, "%s", err.msg);
+        view_status(&s->view, 2, "%s", err.msg);
     else
-        studio_status(s, 1, "seed: the first %d bars of %s (%d notes; :seedbars N takes more), "
+        view_status(&s->view, 1, "seed: the first %d bars of %s (%d notes; :seedbars N takes more), "
                             "%d/%d at %.0f bpm; g continues it", s->seed_bars,
                       t->name ? t->name : path, (int)seed.n_notes, s->song.num, s->song.den,
                       s->song.bpm);
     s->song.dirty = false;
-    draw_follow(s, s->song.cur.cursor);
+    view_follow(&s->view, s->song.cur.cursor);
     tune_free(&seed);
     corpus_free(&c);
-    s->dirty = DIRTY_ALL;
+    s->view.dirty = DIRTY_ALL;
 }

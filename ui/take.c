@@ -1,0 +1,67 @@
+/* take.c — the take's state (take.h): its seed, whether the song holds
+ * it, and the figures the panel shows, each computed again only when what
+ * it depends on changed.
+ */
+#include "take.h"
+
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+uint64_t take_fresh_seed(void)
+{
+    struct timespec ts;
+    uint64_t x;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    x = (uint64_t)ts.tv_sec * 1000003u ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 20);
+    x ^= x >> 29;
+    x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 31;
+    return x % 1000000u + 1; /* short enough to read and type back */
+}
+
+bool take_live(const Take *t, const Song *song)
+{
+    return t->gc_ok && t->gc.primed && song->version == t->version;
+}
+
+void take_update_metrics(Take *t, const Song *song, const CorpusIndex *cix)
+{
+    Tune tune;
+    ReelError err;
+    if (t->mm_ok && t->mm_version == song->version && t->mm_with_ix == (cix->ix != NULL))
+        return;
+    t->mm_ok = false;
+    t->mm_version = song->version;
+    t->mm_with_ix = cix->ix != NULL;
+    if (song_tune(song, &tune, &err))
+        return;
+    if (metrics_compute(&tune, cix->ix, &t->mm, &err) == REEL_OK)
+        t->mm_ok = true;
+    tune_free(&tune);
+}
+
+void take_update_dist(Take *t, const Song *song, int32_t focus, bool regress)
+{
+    const GcDist *d = NULL;
+    t->has_dist = false;
+    t->dist_focus = focus;
+    if (!t->gc_ok)
+        return;
+    if (take_live(t, song) && focus >= t->gc.start)
+        d = gc_dist_at(&t->gc, focus);
+    if (!d && focus <= 4096 && !regress) {
+        Tune upto;
+        ReelError err;
+        unsigned key = song->version * 2654435761u ^ (unsigned)(t->so.temperature * 1000) ^
+                       (unsigned)t->so.top_k * 40503u ^ (unsigned)(t->so.top_p * 1000) * 7919u;
+        if (song_tune_upto(song, focus, &upto, &err) == REEL_OK) {
+            d = gc_probe(&t->gc, &upto, key);
+            tune_free(&upto);
+        }
+    }
+    if (d) {
+        t->dist = *d;
+        t->has_dist = true;
+    }
+}

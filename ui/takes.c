@@ -1,0 +1,218 @@
+/* takes.c — takes: a new one from the seed (g), its rows made in slices
+ * between keys and written into the song's generated part, the bars not
+ * heard yet drawn again when the options change or n asks, and continuous
+ * mode's target ahead of the playhead.  The generator is take.h's; the
+ * notes go into the song.  No curses here.
+ */
+#include "takes.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+
+bool takes_need_model(Studio *s)
+{
+    if (s->have_model && s->take.gc_ok)
+        return true;
+    view_status(&s->view, 2, "no model: o opens one (.reel), t trains one");
+    return false;
+}
+
+/* Decode the take into the song's generated part. */
+static void takes_decode(Studio *s)
+{
+    Tune out;
+    GenSpan span;
+    ReelError err;
+    Note *v;
+    int32_t n = 0;
+    if (gc_decode(&s->take.gc, &out, &span, &err)) {
+        view_status(&s->view, 2, "%s", err.msg);
+        return;
+    }
+    v = out.notes ? out.notes + span.first_note : NULL;
+    n = out.n_notes - span.first_note;
+    /* The part before the take's start belongs to the seed. */
+    while (n > 0 && v[0].onset < s->take.gc.start) {
+        v++;
+        n--;
+    }
+    if (song_set_gen(&s->song, v, n, s->take.gc.start, gc_time(&s->take.gc), &err))
+        view_status(&s->view, 2, "%s", err.msg);
+    s->take.version = s->song.version;
+    tune_free(&out);
+    s->view.dirty |= DIRTY_ROLL | DIRTY_PANEL | DIRTY_HEADER;
+}
+
+/* Make rows for a while; decode when some came. */
+void takes_pump(Studio *s, double budget)
+{
+    ReelError err;
+    int32_t rows = 0;
+    if (!take_live(&s->take, &s->song) || !gc_pending(&s->take.gc)) {
+        s->take.generating = false;
+        return;
+    }
+    s->take.generating = true;
+    if (gc_work(&s->take.gc, budget, &rows, &err)) {
+        view_status(&s->view, 2, "%s", err.msg);
+        s->take.generating = false;
+        return;
+    }
+    if (rows)
+        takes_decode(s);
+    if (!gc_pending(&s->take.gc)) {
+        s->take.generating = false;
+        if (s->take.gc.stalled)
+            view_status(&s->view, 2, "the model stopped moving forward in time (at step %d)",
+                          (int)gc_time(&s->take.gc));
+    }
+}
+
+int32_t takes_continuous_target(const Studio *s, double at)
+{
+    int32_t bar = song_bar_steps(&s->song);
+    double ahead = 0.5 / studio_step_sec(s);
+    int32_t want = song_bar_ceil(&s->song, (int32_t)ceil(at + bar + ahead));
+    int32_t cap = STUDIO_MAX_BARS * bar;
+    return want < cap ? want : cap;
+}
+
+/* A new take from the seed. */
+void takes_start(Studio *s, bool play)
+{
+    Tune seed;
+    ReelError err;
+    int32_t target, from;
+    if (!takes_need_model(s))
+        return;
+    if (s->tp.recording || s->tp.counting_in)
+        studio_record_finish(s);
+    if (song_seed_tune(&s->song, &seed, &err)) {
+        view_status(&s->view, 2, "%s", err.msg);
+        return;
+    }
+    if (!s->take.seed_locked)
+        s->take.seed = take_fresh_seed();
+    gc_set_seed(&s->take.gc, s->take.seed);
+    if (gc_prime(&s->take.gc, seed.n_notes ? &seed : NULL, &seed, &err)) {
+        view_status(&s->view, 2, "the seed does not fit the model: %s", err.msg);
+        tune_free(&seed);
+        return;
+    }
+    tune_free(&seed);
+    target = s->tp.continuous ? takes_continuous_target(s, s->take.gc.start)
+                           : gc_bars_end(&s->take.gc, s->take.bars);
+    gc_set_target(&s->take.gc, target);
+    song_checkpoint(&s->song); /* u brings back what was there */
+    song_set_gen(&s->song, NULL, 0, s->take.gc.start, s->take.gc.start, &err);
+    s->take.version = s->song.version;
+    s->take.edited = false;
+    takes_pump(s, TAKES_FIRST_SEC);
+    if (s->tp.continuous) {
+        view_status(&s->view, 1, "continuous: generating a bar ahead of the playhead from %s, seed %"
+                      PRIu64 " ([ ] change the temperature)",
+                      s->song.cur.n_seed ? "the seed" : "silence", s->take.seed);
+    } else {
+        char msg[200];
+        snprintf(msg, sizeof msg, "generated %d bar%s after the %s; seed %" PRIu64
+                 " (k keeps, x discards, n redraws)", s->take.bars, s->take.bars == 1 ? "" : "s",
+                 s->song.cur.n_seed ? "seed" : "silence", s->take.seed);
+        view_status(&s->view, 1, "%s", msg);
+    }
+    if (play) {
+        int32_t bar = song_bar_steps(&s->song);
+        from = s->take.gc.start > 0 ? song_bar_floor(&s->song, s->take.gc.start > bar ? s->take.gc.start - 1
+                                                                             : 0)
+                               : 0;
+        if (s->take.gc.start - from > bar)
+            from = song_bar_floor(&s->song, s->take.gc.start - bar);
+        studio_stop(s);
+        /* Play when the take is made (at once, mostly): a player that ran
+         * ahead of the model would stop at the end of what it has. */
+        if (gc_pending(&s->take.gc)) {
+            s->tp.play_pending = true;
+            s->tp.play_pending_from = from;
+        } else {
+            studio_play(s, from);
+        }
+    }
+    s->view.dirty = DIRTY_ALL;
+}
+
+/* The first step that may still change: the next bar line the listener has
+ * not reached (with room for the output's latency and the player's margin). */
+static int32_t takes_unheard_bar(const Studio *s)
+{
+    double margin = 0.08;
+    if (s->snd_ok)
+        margin += (double)audio_engine_latency_frames(s->snd.e) / audio_engine_rate(s->snd.e);
+    return song_bar_ceil(&s->song, (int32_t)ceil(s->tp.playhead + margin / studio_step_sec(s)));
+}
+
+/* After gc_resample_from(at): the bar from `at` made again at once (a few
+ * milliseconds), so the player never reaches the end of what it has; the
+ * bars after it come in the next slices, between keys. */
+static void takes_redraw_first_bar(Studio *s, int32_t at)
+{
+    ReelError err;
+    int32_t target = s->take.gc.target, until = at + song_bar_steps(&s->song);
+    gc_set_target(&s->take.gc, until < target ? until : target);
+    while (gc_pending(&s->take.gc))
+        if (gc_work(&s->take.gc, TAKES_FIRST_SEC, NULL, &err)) {
+            view_status(&s->view, 2, "%s", err.msg);
+            break;
+        }
+    gc_set_target(&s->take.gc, target);
+    takes_decode(s);
+    studio_sync_player(s);
+}
+
+/* The sampling options changed: while a take plays, draw again the bars
+ * not heard yet. */
+void takes_options_changed(Studio *s, const char *what)
+{
+    ReelError err;
+    studio_apply_so(s);
+    if (s->tp.playing && take_live(&s->take, &s->song)) {
+        int32_t at = gc_resample_from(&s->take.gc, takes_unheard_bar(s), &err);
+        if (at >= 0) {
+            takes_redraw_first_bar(s, at);
+            view_status(&s->view, 0, "%s: bars from %ld on drawn again", what,
+                          (long)(at / song_bar_steps(&s->song) + 1));
+            return;
+        }
+    }
+    view_status(&s->view, 0, "%s%s", what,
+                  take_live(&s->take, &s->song) && !s->tp.playing ? " (for the next take: g, or n to redraw)" : "");
+}
+
+/* n: the bars not heard yet (all of the take when stopped) with a new
+ * random stream. */
+void takes_redraw(Studio *s)
+{
+    ReelError err;
+    int32_t at;
+    uint64_t r;
+    if (!takes_need_model(s))
+        return;
+    if (!take_live(&s->take, &s->song) || !song_has_gen(&s->song)) {
+        takes_start(s, true);
+        return;
+    }
+    if (!s->tp.playing)
+        song_checkpoint(&s->song);
+    at = gc_resample_from(&s->take.gc, s->tp.playing ? takes_unheard_bar(s) : s->take.gc.start, &err);
+    if (at < 0) {
+        view_status(&s->view, 0, "nothing generated after the playhead yet");
+        return;
+    }
+    r = take_fresh_seed();
+    gen_reseed(s->take.gc.g, r);
+    s->take.edited = true;
+    takes_redraw_first_bar(s, at);
+    if (!s->tp.playing)
+        studio_play(s, song_bar_floor(&s->song, at > 0 ? at - 1 : 0));
+    view_status(&s->view, 1, "bars from %ld on drawn again (stream %" PRIu64 ")",
+                  (long)(at / song_bar_steps(&s->song) + 1), r);
+}
