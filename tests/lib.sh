@@ -169,4 +169,15 @@ expect_screen() {
 }
 
 # studio_pid: the PID of the studio, the child of the pane's shell
+# resize W H: the window, then wait (up to 5 s) until the pane's terminal
+# itself has that size: tmux resizes its pane at once but may hand the
+# program the new size (TIOCSWINSZ and SIGWINCH) only later, rate-limited.
+resize() {
+    T resize-window -t t -x "$1" -y "$2"
+    rtty=$(T display -p -t t '#{pane_tty}')
+    rlimit=$(( $(now_ms) + 5000 ))
+    while [ "$(stty -F "$rtty" size 2>/dev/null)" != "$2 $1" ] && [ "$(now_ms)" -lt "$rlimit" ]; do
+        sleep 0.02
+    done
+}
 studio_pid() { pgrep -P "$(T display -p -t t '#{pane_pid}')" -x reel | head -1; }

@@ -129,7 +129,7 @@ expect_screen "KEYS" "Esc: command mode"
 keys Space
 keys Home
 # a taller window, so that every pitch of the take is on the roll
-T resize-window -t t -x 120 -y 50
+resize 120 50
 sleep 0.3
 pane
 roll > "$tmp/roll"
@@ -140,7 +140,7 @@ in_range "$n_gen" 8 200 "generated notes after the seed on the roll"
 n_early=$(awk '$3 == "gen" && $1 < 16' "$tmp/roll" | wc -l)
 [ "$n_early" = 0 ] && ok || fail "generated notes inside the seed: $n_early"
 has "$tmp/pane" "8 seed + [0-9]* new notes, 9 bars" "the panel counts seed and new notes"
-T resize-window -t t -x 80 -y 24
+resize 80 24
 has "$tmp/pane" "in key" "key and in-key share"
 has "$tmp/pane" "repeats" "repetition"
 expect_screen "original [0-9]*/[0-9]*" "originality against the training corpus" 15
@@ -160,7 +160,7 @@ expect_screen "redone" "Ctrl-R redoes it"
 keys u
 expect_screen "new notes" "and u again"
 # help (in a taller window, to see all of it; it scrolls in smaller ones)
-T resize-window -t t -x 120 -y 64
+resize 120 64
 sleep 0.2
 keys '?'
 expect_screen "Keys: studio" "? opens the help"
@@ -173,7 +173,7 @@ done
 keys Down Down Down
 keys q
 expect_screen "Next note at" "any key closes the help"
-T resize-window -t t -x 80 -y 24
+resize 80 24
 # ASCII export and MIDI export
 keys s
 expect_screen "Save as" "s asks for a file name"
@@ -310,9 +310,9 @@ for s in "60 20" "120 40" "79 24" "80 23" "200 60" "81 25" "30 10" "150 50" "80 
     set -- $s
     T resize-window -t t -x "$1" -y "$2"
 done
-T resize-window -t t -x 60 -y 20
+resize 60 20
 expect_screen "needs at least 80x24" "below 80x24 it says so"
-T resize-window -t t -x 100 -y 30
+resize 100 30
 expect_screen "Next note at" "back at 100x30 the studio is there"
 keys Space
 expect_screen "▶" "and answers keys after the storm"

@@ -32,7 +32,7 @@
  * audio engine's callback (or its silent clock) and the player's thread
  * (audio.h, player.h: reached only through their APIs), the soundfont
  * loader (audio_load_*), the training thread (trainer.h: reached through
- * its mutex-protected ring), and a WAV export thread (files.c: owns its
+ * its mutex-protected ring), and a WAV export thread (disk.c: owns its
  * own copy of the melody).  They wake the event loop through `wake`, a
  * pipe the loop polls together with the terminal.
  */
@@ -61,7 +61,7 @@
 
 #define STUDIO_MAX_BARS 999        /* longest melody continuous mode makes */
 
-/* A WAV export running in its own thread (files.c). */
+/* A WAV export running in its own thread (disk.c). */
 typedef struct {
     pthread_t th;
     bool running;
