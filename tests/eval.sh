@@ -30,7 +30,7 @@ expect_rc 0 "$REEL" --help
 has "$tmp/out" "eval" "reel --help lists eval"
 expect_rc 0 "$REEL" eval --help
 for opt in --model --corpus --melodies --bars --temperature --temperatures --seed --prime \
-           --test --json --quiet "Krumhansl" "in-key share" "src/metrics.h" "Exit status" \
+           --test --json --quiet "Krumhansl" "in-key share" "src/analysis/metrics.h" "Exit status" \
            "within 30%"; do
     has "$tmp/out" -- "$opt" "eval --help describes $opt"
 done

@@ -54,6 +54,17 @@ const char *studio_program_name(int program, char *buf, size_t size)
     return buf;
 }
 
+/* name's letters and digits, lower case, into out (size bytes); their count. */
+static size_t squash(const char *name, char *out, size_t size)
+{
+    size_t k = 0;
+    for (const char *p = name; *p && k + 1 < size; p++)
+        if (isalnum((unsigned char)*p))
+            out[k++] = (char)tolower((unsigned char)*p);
+    out[k] = '\0';
+    return k;
+}
+
 /* GM program 0..127 from "41" (1-based, as musicians count), a short name
  * or a full GM name (any case, spaces or dashes); -1 when none. */
 int studio_program_parse(const char *s)
@@ -61,51 +72,33 @@ int studio_program_parse(const char *s)
     char want[64], have[64];
     char *end;
     long v;
-    size_t k = 0;
+    size_t k;
+    int found = -1;
     while (isspace((unsigned char)*s))
         s++;
     v = strtol(s, &end, 10);
     if (end != s && !*end)
         return v >= 1 && v <= 128 ? (int)v - 1 : -1;
-    for (const char *p = s; *p && k + 1 < sizeof want; p++)
-        if (isalnum((unsigned char)*p))
-            want[k++] = (char)tolower((unsigned char)*p);
-    want[k] = '\0';
-    if (!k)
+    if (!(k = squash(s, want, sizeof want)))
         return -1;
     for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++) {
-        size_t j = 0;
-        for (const char *p = aliases[i].name; *p; p++)
-            if (isalnum((unsigned char)*p))
-                have[j++] = *p;
-        have[j] = '\0';
+        squash(aliases[i].name, have, sizeof have);
         if (!strcmp(have, want))
             return aliases[i].program;
     }
     for (int i = 0; i < 128; i++) {
-        size_t j = 0;
-        for (const char *p = gm_names[i]; *p && j + 1 < sizeof have; p++)
-            if (isalnum((unsigned char)*p))
-                have[j++] = (char)tolower((unsigned char)*p);
-        have[j] = '\0';
+        squash(gm_names[i], have, sizeof have);
         if (!strcmp(have, want))
             return i;
     }
     /* a unique prefix of a GM name */
-    {
-        int found = -1;
-        for (int i = 0; i < 128; i++) {
-            size_t j = 0;
-            for (const char *p = gm_names[i]; *p && j + 1 < sizeof have; p++)
-                if (isalnum((unsigned char)*p))
-                    have[j++] = (char)tolower((unsigned char)*p);
-            have[j] = '\0';
-            if (!strncmp(have, want, k)) {
-                if (found >= 0)
-                    return -1;
-                found = i;
-            }
+    for (int i = 0; i < 128; i++) {
+        squash(gm_names[i], have, sizeof have);
+        if (!strncmp(have, want, k)) {
+            if (found >= 0)
+                return -1;
+            found = i;
         }
-        return found;
     }
+    return found;
 }

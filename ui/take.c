@@ -4,20 +4,13 @@
  */
 #include "take.h"
 
+#include "rng.h"
+
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 uint64_t take_fresh_seed(void)
 {
-    struct timespec ts;
-    uint64_t x;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    x = (uint64_t)ts.tv_sec * 1000003u ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 20);
-    x ^= x >> 29;
-    x *= 0xbf58476d1ce4e5b9ull;
-    x ^= x >> 31;
-    return x % 1000000u + 1; /* short enough to read and type back */
+    return rng_clock_seed(1000000u) + 1; /* short enough to read and type back */
 }
 
 bool take_live(const Take *t, const Song *song)

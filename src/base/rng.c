@@ -2,6 +2,8 @@
 #include "rng.h"
 
 #include <math.h>
+#include <time.h>
+#include <unistd.h>
 
 static uint64_t splitmix64(uint64_t *x)
 {
@@ -80,4 +82,16 @@ Rng rng_split(Rng *r)
     Rng n;
     rng_seed(&n, rng_u64(r));
     return n;
+}
+
+uint64_t rng_clock_seed(uint64_t range)
+{
+    struct timespec ts;
+    uint64_t x;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    x = (uint64_t)ts.tv_sec * 1000003u ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 20);
+    x ^= x >> 29;
+    x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 31;
+    return x % range;
 }

@@ -26,5 +26,8 @@ double rng_normal(Rng *r);
 void rng_shuffle_i32(Rng *r, int32_t *a, int64_t n);
 /* An independent stream derived from r (r advances). */
 Rng rng_split(Rng *r);
+/* A seed for when the user gave none: the wall clock and the process id,
+ * mixed, in [0, range) (range > 0).  Not for anything secret. */
+uint64_t rng_clock_seed(uint64_t range);
 
 #endif

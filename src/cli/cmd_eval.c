@@ -1,9 +1,10 @@
 /* cmd_eval.c — `reel eval`: melody metrics of generated melodies beside the
  * corpus's (key, in-key share, repetition, self-similarity, distributions,
  * originality), validation loss on a held-out folder, the corpus's own
- * figures, or one melody's.  The figures are those of src/metrics.h and
- * src/origin.h, which the studio's panel shows too; the work is the core's
- * evaluation job (src/analysis/evaljob.h): this file parses and prints. */
+ * figures, or one melody's.  The figures are those of src/analysis/metrics.h
+ * and src/analysis/origin.h, which the studio's panel shows too; the work is
+ * the core's evaluation job (src/analysis/evaljob.h): this file parses and
+ * prints. */
 #include <getopt.h>
 #include <math.h>
 #include <stdbool.h>
@@ -37,7 +38,8 @@ static void eval_usage(FILE *f)
         "distributions compared with the corpus (KL divergence and overlap area, as\n"
         "MGEval); originality: the longest run of notes copied from one corpus tune and\n"
         "the 2-bar windows (of 4 notes or more) found verbatim in the corpus, silences\n"
-        "included, anywhere in a tune.  Definitions: src/metrics.h, src/origin.h.\n"
+        "included, anywhere in a tune.  Definitions: src/analysis/metrics.h,\n"
+        "src/analysis/origin.h.\n"
         "\n");
     fprintf(f,
         "With a model, -n melodies of --bars bars are generated at each temperature and\n"

@@ -3,9 +3,8 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
+#include "rng.h"
 #include "version.h"
 
 GenRequest genreq_defaults(void)
@@ -23,12 +22,7 @@ GenRequest genreq_defaults(void)
 
 uint64_t genreq_clock_seed(void)
 {
-    struct timespec ts;
-    uint64_t x;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    x = (uint64_t)ts.tv_sec * 1000003u ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 20);
-    x ^= x >> 29;
-    return x % 1000000000u;
+    return rng_clock_seed(1000000000u);
 }
 
 static const char *weights_name(NetWeights w)
