@@ -35,7 +35,7 @@ export ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS
 mpi() {
     np=$1; shift
     # shellcheck disable=SC2086
-    timeout 120 mpirun $MPIRUN_FLAGS -x ASAN_OPTIONS -x LSAN_OPTIONS -x UBSAN_OPTIONS -np "$np" "$@"
+    timeout -k 10 120 mpirun $MPIRUN_FLAGS -x ASAN_OPTIONS -x LSAN_OPTIONS -x UBSAN_OPTIONS -np "$np" "$@"
 }
 
 # The binary must have MPI in when mpirun is here.
@@ -156,7 +156,7 @@ has "$tmp/progress" "^reel-progress 1 done .* 2	" "progress: done, 2 ranks"
 K="--encoding melody --hidden 48 --layers 1 --window 32 --batch 8 --epochs 1000 --seed 3"
 # (timeout, not the mpi function, so that $! is a process that passes signals on)
 # shellcheck disable=SC2086
-REEL_MPI_TEST=$tmp timeout 120 mpirun $MPIRUN_FLAGS -x ASAN_OPTIONS -x LSAN_OPTIONS -x UBSAN_OPTIONS -np 2 \
+REEL_MPI_TEST=$tmp timeout -k 10 120 mpirun $MPIRUN_FLAGS -x ASAN_OPTIONS -x LSAN_OPTIONS -x UBSAN_OPTIONS -np 2 \
     "$REEL" train $K "$data" -o "$tmp/k.reel" > "$tmp/out" 2> "$tmp/errk" &
 mp=$!
 i=0
@@ -192,7 +192,7 @@ has "$tmp/info" "epoch $((e + 2)) of $((e + 2))" "resumed twice"
 # valid checkpoint (the new one, or the one before).
 for sig in USR1 INT; do
     # shellcheck disable=SC2086
-    timeout 120 mpirun $MPIRUN_FLAGS -x ASAN_OPTIONS -x LSAN_OPTIONS -x UBSAN_OPTIONS -np 2 \
+    timeout -k 10 120 mpirun $MPIRUN_FLAGS -x ASAN_OPTIONS -x LSAN_OPTIONS -x UBSAN_OPTIONS -np 2 \
         "$REEL" train $K "$data" -o "$tmp/c$sig.reel" > "$tmp/out" 2> "$tmp/errc" &
     mp=$!
     i=0
