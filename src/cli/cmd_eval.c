@@ -1,6 +1,6 @@
 /* cmd_eval.c — `reel eval`: melody metrics of generated melodies beside the
- * corpus's (key, in-key share, repetition, self-similarity, distributions,
- * originality), validation loss on a held-out folder, the corpus's own
+ * corpus's (key, in-key share, repetition, form, self-similarity,
+ * distributions, originality), validation loss on a held-out folder, the corpus's own
  * figures, or one melody's.  The figures are those of src/analysis/metrics.h
  * and src/analysis/origin.h, which the studio's panel shows too; the work is
  * the core's evaluation job (src/analysis/evaljob.h): this file parses and
@@ -34,18 +34,22 @@ static void eval_usage(FILE *f)
         "Melody metrics, the same the studio's panel shows: key (Krumhansl-Schmuckler on\n"
         "the duration-weighted pitch classes), in-key share, key stability bar by bar,\n"
         "notes per bar, pitch range, repetition (bars equal to the bar 1 or 2 before),\n"
-        "self-similarity of bars; pitch-class, interval, note-length, range and density\n"
-        "distributions compared with the corpus (KL divergence and overlap area, as\n"
-        "MGEval); originality: the longest run of notes copied from one corpus tune and\n"
-        "the 2-bar windows (of 4 notes or more) found verbatim in the corpus, silences\n"
-        "included, anywhere in a tune.  Definitions: src/analysis/metrics.h,\n"
-        "src/analysis/origin.h.\n"
+        "self-similarity of bars; form: bars equal to the bar 4 and 8 before, strains\n"
+        "repeated (bars 9-15 equal bars 1-7), the last note on the tonic, 4-bar phrases\n"
+        "ending on the tonic or the dominant, the commonest keys; pitch-class, interval,\n"
+        "note-length, range, density and key distributions compared with the corpus (KL\n"
+        "divergence and overlap area, as MGEval); originality: the longest run of notes\n"
+        "copied from one corpus tune and the 2-bar windows (of 4 notes or more) found\n"
+        "verbatim in the corpus, silences included, anywhere in a tune.  Definitions:\n"
+        "src/analysis/metrics.h, src/analysis/origin.h.\n"
         "\n");
     fprintf(f,
         "With a model, -n melodies of --bars bars are generated at each temperature and\n"
         "set beside the corpus.  The corpus is read as the model's encoding gives it back\n"
         "(encode + decode: what the model could learn; roll13 moves tunes by octaves),\n"
-        "and cut into pieces of --bars bars, so both sides are the same length.  A\n"
+        "and cut into pieces of --bars bars, so both sides are the same length; the form\n"
+        "table also has the first --bars bars of each tune (how tunes open: --bars 16\n"
+        "gives the first strain) and compares keys and pitch classes with them.  A\n"
         "corpus piece's originality is measured against the other tunes.\n"
         "\n"
         "options:\n"
@@ -71,7 +75,9 @@ static void eval_usage(FILE *f)
         "  --prime corpus        each melody continues a random %d-bar corpus excerpt; only\n"
         "                        the bars after it are measured\n"
         "  --test DIR            also the loss and accuracy of the model on the tunes in\n"
-        "                        DIR (held-out data), as reel train validates\n"
+        "                        DIR (held-out data), as reel train validates: the loss\n"
+        "                        per step, and per note (summed over every step of the\n"
+        "                        tunes, divided by their notes as the encoding gives them)\n"
         "  --copies              list the generated melodies with a copied window, with\n"
         "                        the reel generate line that makes each again (--json\n"
         "                        always lists them)\n"
