@@ -31,7 +31,7 @@ has "$tmp/out" "eval" "reel --help lists eval"
 expect_rc 0 "$REEL" eval --help
 for opt in --model --corpus --melodies --bars --temperature --temperatures --seed --prime \
            --test --json --quiet "Krumhansl" "in-key share" "src/analysis/metrics.h" "Exit status" \
-           "within 30%"; do
+           "within 30%" --top-k --top-p; do
     has "$tmp/out" -- "$opt" "eval --help describes $opt"
 done
 expect_rc 0 "$REEL" help eval
@@ -61,6 +61,13 @@ done
 has "$tmp/corpus.txt" "copy index [0-9]* notes, built in" "corpus: index build time"
 has "$tmp/corpus.txt" "each against the other tunes" "corpus originality is leave-one-out"
 hasnt "$tmp/corpus.txt" "targets" "no targets without a model"
+for row in "bar repeats bar 4 before" "bar repeats bar 8 before" "strain repeated" \
+           "last note on the tonic" "phrase ends on the tonic" "phrase ends on the dominant" \
+           "key histogram overlap" "pitch-class histogram overlap" "commonest keys"; do
+    has "$tmp/corpus.txt" "^  $row" "corpus: form row $row"
+done
+has "$tmp/corpus.txt" "^  last note on the tonic  *[0-9.]*%  *[0-9.]*%$" "corpus: endings as shares"
+has "$tmp/corpus.txt" "^    whole tunes  *[A-G][b#]*m* [0-9]*%, [A-G]" "corpus: its commonest keys"
 expect_rc 0 "$REEL" eval --corpus "$data" --json
 json_ok "$tmp/out" "corpus --json"
 has "$tmp/out" '"mode": "corpus"' "corpus --json: mode"
@@ -79,6 +86,14 @@ has "$tmp/a.txt" "^  bars per melody  *4.0  *4.0$" "4-bar pieces and melodies"
 has "$tmp/a.txt" "^  pitch classes .*/0\.[0-9]" "distributions: KL / overlap"
 has "$tmp/a.txt" "^targets (issue #6)" "targets printed"
 has "$tmp/a.txt" "no melody with a copied window" "copy target"
+has "$tmp/a.txt" "^  form (metrics.h); overlaps with the first 4 bars column$" \
+    "form: against the corpus's first bars"
+has "$tmp/a.txt" "^  last note on the tonic  *[0-9.]*%  *[0-9.]*%  *[0-9.]*%$" \
+    "form: corpus, its first bars and T=1"
+has "$tmp/a.txt" "^  bar repeats bar 4 before  *-  *-  *-$" "form: no bar 4 back in 4 bars"
+has "$tmp/a.txt" "^  key histogram overlap  *[0-9.]*  *1.00  *[0-9.]*$" \
+    "form: key overlap (the first bars against themselves: 1)"
+has "$tmp/a.txt" "^    first 4 bars  *[A-G]" "form: the first bars' commonest keys"
 # The same seed gives the same figures (the timing line aside).
 expect_rc 0 "$REEL" eval --model "$m" -n 6 --bars 4 --seed 3
 grep -v "built in" "$tmp/a.txt" > "$tmp/a1"
@@ -101,12 +116,44 @@ has "$j" '"label": "T=1", .*"copies": \[' "--json: the copies listed"
 has "$j" '"compare": {"pitch_classes": {"kl": [0-9]' "--json: comparisons"
 has "$j" '"originality": {"against_other_tunes": true' "--json: corpus originality"
 has "$j" '"test": {"path": ".*held", "tunes": 2, "positions": [1-9]' "--json: held-out tunes"
+has "$j" '"first_bars": {"label": "first 4 bars"' "--json: the corpus's first bars"
+has "$j" '"repeat_4bar": {"mean": ' "--json: 4 back"
+has "$j" '"repeat_8bar": {"mean": ' "--json: 8 back"
+has "$j" '"strain_repeated": {"mean": ' "--json: strains"
+has "$j" '"last_note_tonic": {"mean": ' "--json: endings"
+has "$j" '"cadence_dominant": {"mean": ' "--json: half cadences"
+has "$j" '"commonest_keys": \[{"key": "[A-G]' "--json: commonest keys"
+has "$j" '"compare_first_bars": {"pitch_classes": {"kl": ' "--json: against the first bars"
+has "$j" '"keys": {"kl": [0-9.]*, "overlap": [0-9.]*}' "--json: key histograms compared"
+has "$j" '"top_k": 0, "top_p": 1' "--json: sampling off by default"
 loss=$(sed -n 's/.*"test": {[^}]*"loss": \([0-9.]*\).*/\1/p' "$j")
 awk -v l="$loss" 'BEGIN { exit !(l > 0 && l < 10) }' && ok || fail "--test loss '$loss' not in (0, 10)"
+lpn=$(sed -n 's/.*"loss_per_note": \([0-9.]*\).*/\1/p' "$j")
+nn=$(sed -n 's/.*"test": {[^}]*"notes": \([0-9]*\).*/\1/p' "$j")
+in_range "$nn" 100 5000 "--json: notes of the held-out tunes"
+pos=$(sed -n 's/.*"test": {[^}]*"positions": \([0-9]*\).*/\1/p' "$j")
+awk -v l="$loss" -v p="$pos" -v n="$nn" -v q="$lpn" \
+    'BEGIN { w = l * p / n; exit !(q > 0 && w / q > 0.999 && w / q < 1.001) }' && ok ||
+    fail "loss per note $lpn is not loss $loss x $pos positions / $nn notes"
 expect_rc 0 "$REEL" eval --model "$m" -n 3 --bars 4 --test "$held" --prime corpus
 has "$tmp/out" "after a 2-bar corpus excerpt" "--prime corpus said"
 has "$tmp/out" "^held out .*held: 2 tunes, [0-9]* positions: loss [0-9.]*, accuracy [0-9.]*%" \
     "--test: loss and accuracy"
+has "$tmp/out" "^  *loss [0-9.]* per step, [0-9.]* per note ([0-9]* notes" "--test: loss per note"
+# top-k and top-p as reel generate has them: said, repeatable, recorded
+expect_rc 0 "$REEL" eval --model "$m" -n 4 --bars 4 --seed 3 --top-k 3 --top-p 0.9
+cp "$tmp/out" "$tmp/k1"
+has "$tmp/k1" "^sampling   top-k 3, top-p 0.9$" "--top-k/--top-p said"
+expect_rc 0 "$REEL" eval --model "$m" -n 4 --bars 4 --seed 3 --top-k 3 --top-p 0.9
+grep -v "built in" "$tmp/k1" > "$tmp/k1a"
+grep -v "built in" "$tmp/out" > "$tmp/k2a"
+same "$tmp/k1a" "$tmp/k2a" "--top-k 3 --top-p 0.9 twice"
+expect_rc 0 "$REEL" eval --model "$m" -n 4 --bars 4 --seed 3 --top-k 1 --json
+has "$tmp/out" '"top_k": 1, "top_p": 1' "--json: top-k recorded"
+expect_rc 2 "$REEL" eval --model "$m" --top-p 0
+has "$tmp/err" "top-p must be in (0, 1]" "--top-p 0 refused"
+expect_rc 2 "$REEL" eval --model "$m" --top-p 1.5
+expect_rc 2 "$REEL" eval --model "$m" --top-k -1
 
 # ---- one melody -------------------------------------------------------------------------------
 expect_rc 0 "$REEL" eval "$RYANS/midi/AcaciaReel.mid" --corpus "$data"
@@ -118,6 +165,34 @@ has "$tmp/out" "melody *corpus$" "melody beside the corpus"
 expect_rc 0 "$REEL" eval "$RYANS/midi/AcaciaReel.mid" --corpus "$data" --json
 json_ok "$tmp/out" "melody --json"
 has "$tmp/out" '"run_tune": "AcaciaReel"' "--json: the tune copied"
+# A, B, A and B up a tone, up two tones: every bar repeats the bar 2 before
+# up to a transposition, none exactly; the row under "2 before" says so.
+cat > "$tmp/tr.abc" <<'EOF'
+X:1
+T:Transposed two back
+M:4/4
+L:1/8
+K:C
+C2E2 G2E2 | FDFA d4 | D2^F2 A2^F2 | GEGB e4 | E2^G2 B2^G2 | A^FA^c ^f4 |
+EOF
+expect_rc 0 "$REEL" eval "$tmp/tr.abc"
+grep -A1 "^  bar repeats bar before" "$tmp/out" | tail -1 > "$tmp/r1"
+grep -A1 "^  bar repeats bar 2 before" "$tmp/out" | tail -1 > "$tmp/r2"
+has "$tmp/r1" "^  \.\.\. up to transposition  *0\.0%$" "1 back up to transposition: none"
+has "$tmp/r2" "^  \.\.\. up to transposition  *100\.0%$" "2 back up to transposition: every bar"
+# B-flat major is named as musicians write it
+cat > "$tmp/bb.abc" <<'EOF'
+X:1
+T:In B flat
+M:4/4
+L:1/8
+K:Bb
+B,2D2 F2D2 | B2F2 D2B,2 | C2E2 G2E2 | F2A2 c2A2 | B2F2 D2F2 | E2C2 A,2C2 | B,2D2 F2D2 | B,8 |
+EOF
+expect_rc 0 "$REEL" eval "$tmp/bb.abc" --json
+has "$tmp/out" '"key": "Bb major"' "Bb major, not A# major"
+expect_rc 0 "$REEL" eval "$tmp/bb.abc"
+has "$tmp/out" "^summary  *Bb major, .* | ends on the tonic" "the summary: Bb major, ends on the tonic"
 expect_rc 0 "$REEL" generate --model "$m" --seed 5 --bars 4 -q -o "$tmp/g.mid"
 expect_rc 0 "$REEL" eval "$tmp/g.mid"
 has "$tmp/out" "^summary " "a melody without a corpus"

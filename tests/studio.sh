@@ -143,7 +143,13 @@ has "$tmp/pane" "8 seed + [0-9]* new notes, 9 bars" "the panel counts seed and n
 resize 80 24
 has "$tmp/pane" "in key" "key and in-key share"
 has "$tmp/pane" "repeats" "repetition"
+has "$tmp/pane" "4 back [0-9-]*%*, 8 back [0-9-]*%*" "a wide panel: bars 4 and 8 back"
+has "$tmp/pane" "phrases*: [0-9-]*%* end on tonic\|phrase endings: from 4 bars" \
+    "a tall panel: the phrase endings"
 expect_screen "original [0-9]*/[0-9]*" "originality against the training corpus" 15
+pane
+has "$tmp/pane" "repeats [0-9-]*%*, 2/4/8 back [0-9-]*%*/[0-9-]*%*/[0-9-]*%*" "80x24: bars 4 and 8 back"
+has "$tmp/pane" "in key.*, ends o[nf]f* tonic" "80x24: whether the melody ends on the tonic"
 # keep, undo, discard, redo
 keys k
 expect_screen "kept" "k keeps"

@@ -1,8 +1,9 @@
 /* test_evaljob.c — the evaluation job (evaljob.h) and its reference corpus
  * (evalref.h) on a small folder written here: the corpus's own columns,
  * generated columns that repeat with the same seed, a melody from the
- * corpus found copied, the held-out loss, where a failed job stopped, and
- * the model's recorded corpus line read back. */
+ * corpus found copied, the held-out loss (per step and per note), the
+ * corpus's first bars beside the pieces, top-k reaching the sampler, where
+ * a failed job stopped, and the model's recorded corpus line read back. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -110,8 +111,26 @@ static void test_model_mode(const EvalPaths *p, Model *m)
         CHECK(a.cols[c].set.bars == 12, "3 melodies of 4 bars: %lld",
               (long long)a.cols[c].set.bars);
     }
+    CHECK(a.has_first && !strcmp(a.first.label, "first 4 bars") && a.first.set.melodies == 4 &&
+              a.cols[0].set.melodies == 8, "the first 4 bars of each of the 4 tunes (of 8 "
+          "pieces): %d", a.first.set.melodies);
+    CHECK(isfinite(a.cols[2].cmp_first[METRICS_H_PC].overlap) &&
+              isfinite(a.cols[2].cmp_first[METRICS_H_KEY].overlap),
+          "generated melodies compared with the first bars");
     evaljob_free(&a);
     evaljob_free(&b);
+
+    /* top-k 1 takes the likeliest choice: the temperature no longer matters. */
+    o.top_k = 1;
+    CHECK(evaljob_run(&a, &o, &err) == REEL_OK, "%s", err.msg);
+    CHECK(a.cols[1].set.notes == a.cols[2].set.notes &&
+              a.cols[1].set.pc[0] == a.cols[2].set.pc[0] &&
+              !memcmp(a.cols[1].set.interval, a.cols[2].set.interval,
+                      sizeof a.cols[1].set.interval),
+          "top-k 1: the same melodies at T=0.5 and T=1 (%lld, %lld notes)",
+          (long long)a.cols[1].set.notes, (long long)a.cols[2].set.notes);
+    evaljob_free(&a);
+    o.top_k = 0;
 
     o.prime = EVAL_PRIME_CORPUS;
     o.test_dir = p->paths[0];
@@ -119,6 +138,12 @@ static void test_model_mode(const EvalPaths *p, Model *m)
     CHECK(a.nc == 3 && a.cols[1].set.melodies == 3, "after corpus excerpts");
     CHECK(a.test_tunes == 4 && a.test.positions > 0 && isfinite(a.test.loss), "held out: %ld "
           "tunes, %lld positions", a.test_tunes, (long long)a.test.positions);
+    /* 55 + 28 + 54 + 27 notes in the four tunes; each step predicted once. */
+    CHECK(a.test_notes == 164, "held out: %lld notes", (long long)a.test_notes);
+    CHECK(fabs(a.test_loss_note - a.test.loss * (double)a.test.positions / 164.0) < 1e-9 &&
+              a.test_loss_note > a.test.loss,
+          "loss per note %g = loss per step %g x %lld steps / 164 notes", a.test_loss_note,
+          a.test.loss, (long long)a.test.positions);
     evaljob_free(&a);
 }
 

@@ -3,7 +3,9 @@
  * self-similarity, histograms, KL and overlap, sets; copies found whole, cut
  * by a changed note, transposed, off the bar lines, and left out with their
  * own tune; the suffix-array search against a brute-force one on random
- * corpora; and Krumhansl-Schmuckler against the K: lines of Ryan's ABC. */
+ * corpora; Krumhansl-Schmuckler against the K: lines of Ryan's ABC; the
+ * form figures (4 and 8 back, strains, endings, cadences, key names and
+ * histograms) on tunes made here and on Ryan's first 16 bars. */
 #include <ctype.h>
 #include <dirent.h>
 #include <math.h>
@@ -12,6 +14,7 @@
 #include <string.h>
 
 #include "corpus.h"
+#include "generate.h"
 #include "metrics.h"
 #include "origin.h"
 #include "rng.h"
@@ -254,6 +257,197 @@ static void test_repetition(void)
               m.key_stability);
     }
     tune_free(&t);
+}
+
+/* ---- form: 4 and 8 back, strains, endings, cadences, keys ------------------------------ */
+
+enum { X1, X2, X3, HALF, FULL1, FULL2, HALF_SHORT, FULL_SHORT, OTHER, EMPTY };
+
+/* One 4/4 bar of a C major tune, from step at. */
+static void form_bar(Tune *t, int32_t at, int kind)
+{
+    static const struct {
+        int n, pitch[4], len[4];
+    } bars[] = {
+        [X1] = {4, {60, 62, 64, 65}, {4, 4, 4, 4}},
+        [X2] = {4, {67, 69, 71, 72}, {4, 4, 4, 4}},
+        [X3] = {4, {64, 62, 60, 62}, {4, 4, 4, 4}},
+        [HALF] = {3, {64, 65, 67}, {4, 4, 8}},          /* G held on beat 3 */
+        [FULL1] = {1, {72}, {16}},                      /* a whole-bar C */
+        [FULL2] = {3, {64, 62, 60}, {4, 4, 8}},         /* C held on beat 3 */
+        [HALF_SHORT] = {4, {64, 65, 64, 67}, {4, 4, 6, 2}}, /* G, an eighth off the beat */
+        [FULL_SHORT] = {4, {62, 64, 62, 60}, {4, 4, 6, 2}}, /* C likewise */
+        [OTHER] = {4, {72, 71, 69, 67}, {4, 4, 4, 4}},
+        [EMPTY] = {0, {0}, {0}},
+    };
+    for (int i = 0, o = 0; i < bars[kind].n; o += bars[kind].len[i], i++)
+        add(t, at + o, bars[kind].len[i], bars[kind].pitch[i]);
+}
+
+static void form_tune(Tune *t, const int *kinds, int n)
+{
+    tune_init(t);
+    for (int b = 0; b < n; b++)
+        form_bar(t, 16 * b, kinds[b]);
+    tune_sort(t);
+    t->n_steps = 16 * n;
+}
+
+static void test_form(void)
+{
+    /* Two strains: X1 X2 X3 HALF | X1 X2 X3 FULL1 | the same with FULL2 in
+     * bar 16 (a second ending). */
+    int k[16] = {X1, X2, X3, HALF, X1, X2, X3, FULL1, X1, X2, X3, HALF, X1, X2, X3, FULL2};
+    Tune t;
+    MelodyMetrics m;
+    char name[16];
+    form_tune(&t, k, 16);
+    m = measure(&t, NULL);
+    CHECK(m.key.tonic == 0 && !m.key.minor, "form tune in C major: %s",
+          metrics_key_name(m.key, name));
+    CHECK(m.rep_pairs[2] == 12 && m.rep_equal[2] == 9 && near(m.rep4, 0.75, 1e-12),
+          "4 back: %d of %d", m.rep_equal[2], m.rep_pairs[2]);
+    CHECK(m.rep_pairs[3] == 8 && m.rep_equal[3] == 7 && near(m.rep8, 7.0 / 8, 1e-12),
+          "8 back: %d of %d", m.rep_equal[3], m.rep_pairs[3]);
+    CHECK(near(m.rep1, 0, 0) && near(m.rep2, 0, 0), "no 1- or 2-bar repeats: %g %g", m.rep1,
+          m.rep2);
+    CHECK(near(m.strain, 1, 0), "the strain repeats, second ending aside: %g", m.strain);
+    CHECK(m.last_pitch == 60 && near(m.last_tonic, 1, 0), "ends on C: %d", m.last_pitch);
+    CHECK(m.phrases == 4 && m.cad_full_n == 2 && m.cad_half_n == 2, "cadences %d full, %d half "
+          "of %d", m.cad_full_n, m.cad_half_n, m.phrases);
+    CHECK(near(m.cad_full, 0.5, 1e-12) && near(m.cad_half, 0.5, 1e-12) &&
+              near(m.cad_full_beat, 0.5, 1e-12) && near(m.cad_half_beat, 0.5, 1e-12),
+          "held cadences count both ways: %g %g %g %g", m.cad_full, m.cad_half, m.cad_full_beat,
+          m.cad_half_beat);
+    tune_free(&t);
+
+    /* A changed bar 10: no repeated strain; 8 back 6 of 8. */
+    k[9] = OTHER;
+    form_tune(&t, k, 16);
+    m = measure(&t, NULL);
+    CHECK(near(m.strain, 0, 0) && m.rep_equal[3] == 6, "bar 10 changed: strain %g, 8 back %d",
+          m.strain, m.rep_equal[3]);
+    tune_free(&t);
+    k[9] = X2;
+
+    /* Phrases ending on eighths off the beat: by pitch they end on the tonic
+     * and the dominant, but not on a strong beat nor held. */
+    k[3] = k[11] = HALF_SHORT;
+    k[7] = k[15] = FULL_SHORT;
+    form_tune(&t, k, 16);
+    m = measure(&t, NULL);
+    CHECK(near(m.cad_full, 0.5, 1e-12) && near(m.cad_half, 0.5, 1e-12),
+          "short ends by pitch: %g %g", m.cad_full, m.cad_half);
+    CHECK(m.cad_full_beat_n == 0 && m.cad_half_beat_n == 0 && near(m.cad_full_beat, 0, 0),
+          "short ends off the beat: %d %d", m.cad_full_beat_n, m.cad_half_beat_n);
+    CHECK(m.rep_equal[3] == 8 && near(m.strain, 1, 0), "equal endings: 8 back %d of 8",
+          m.rep_equal[3]);
+    tune_free(&t);
+
+    /* 12 bars: no strain figure; a last phrase of 3 bars is left out. */
+    {
+        static const int k15[15] = {X1, X2, X3, HALF, X1, X2, X3, FULL1,
+                                    X1, X2, X3, HALF, X1, X2, X3};
+        form_tune(&t, k15, 12);
+        m = measure(&t, NULL);
+        CHECK(isnan(m.strain) && m.rep_pairs[3] == 4 && m.rep_equal[3] == 4,
+              "12 bars: strain %g, 8 back %d of %d", m.strain, m.rep_equal[3], m.rep_pairs[3]);
+        tune_free(&t);
+        form_tune(&t, k15, 15);
+        m = measure(&t, NULL);
+        CHECK(m.phrases == 3 && isnan(m.strain), "15 bars: 3 phrases (%d)", m.phrases);
+        CHECK(m.last_pitch == 62 && near(m.last_tonic, 0, 0), "ends on D: not the tonic");
+        tune_free(&t);
+    }
+
+    /* An empty bar is not counted; the bars after it repeat 4 back. */
+    {
+        static const int ke[8] = {X1, X2, X3, HALF, EMPTY, X2, X3, HALF};
+        form_tune(&t, ke, 8);
+        m = measure(&t, NULL);
+        CHECK(m.rep_pairs[2] == 3 && m.rep_equal[2] == 3, "empty bar 5: 4 back %d of %d",
+              m.rep_equal[2], m.rep_pairs[2]);
+        CHECK(isnan(m.rep8) && m.rep_pairs[3] == 0, "8 bars: no bar 8 back");
+        tune_free(&t);
+    }
+
+    /* No notes: no ending, no key. */
+    tune_init(&t);
+    m = measure(&t, NULL);
+    CHECK(m.last_pitch == -1 && isnan(m.last_tonic) && isnan(m.cad_full) && isnan(m.rep4),
+          "empty tune: no form figures");
+    tune_free(&t);
+}
+
+/* In 6/8 a beat is 6 steps: a dotted quarter on beat 2 is held a beat. */
+static void test_form_compound(void)
+{
+    Tune t;
+    MelodyMetrics m;
+    tune_init(&t);
+    sig(&t, 0, 6, 8);
+    for (int b = 0; b < 4; b++) {
+        static const int p[4][4] = {{67, 71, 74, 71}, {72, 76, 74, 72}, {71, 74, 72, 69},
+                                    {66, 69, 67, 0}};
+        for (int i = 0; i < 4; i++)
+            if (p[b][i])
+                add(&t, 12 * b + 3 * i, b == 3 && i == 2 ? 6 : 3, p[b][i]);
+    }
+    tune_sort(&t);
+    m = measure(&t, NULL);
+    CHECK(m.key.tonic == 7 && m.phrases == 1 && m.cad_full_beat_n == 1,
+          "6/8 in G, one phrase, held G on beat 2: key %d, %d, %d", m.key.tonic, m.phrases,
+          m.cad_full_beat_n);
+    tune_free(&t);
+}
+
+/* Key names as musicians write them, and the key histogram of a set. */
+static void test_key_names(void)
+{
+    static const struct {
+        int tonic;
+        bool minor;
+        const char *name, *bin;
+    } names[] = {
+        {10, false, "Bb major", "Bb"}, {3, false, "Eb major", "Eb"}, {8, false, "Ab major", "Ab"},
+        {1, false, "Db major", "Db"},  {5, false, "F major", "F"},   {2, true, "D minor", "Dm"},
+        {7, true, "G minor", "Gm"},    {0, true, "C minor", "Cm"},   {5, true, "F minor", "Fm"},
+        {10, true, "Bb minor", "Bbm"}, {7, false, "G major", "G"},   {6, false, "F# major", "F#"},
+        {4, true, "E minor", "Em"},    {1, true, "C# minor", "C#m"}, {8, true, "G# minor", "G#m"},
+    };
+    char a[16], b[16];
+    MetricsSet x, y;
+    MelodyMetrics mm;
+    int top[3];
+    double sh[3];
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        MetricsKey k = {names[i].tonic, names[i].minor, 0.9};
+        metrics_key_name(k, a);
+        metrics_key_bin_name(metrics_key_bin(k), b);
+        CHECK(!strcmp(a, names[i].name) && !strcmp(b, names[i].bin), "%d%s: %s / %s, not %s",
+              names[i].tonic, names[i].minor ? "m" : "", a, b, names[i].name);
+    }
+    /* Keys G G D against G D D: overlap 2/3; commonest first. */
+    metrics_set_init(&x);
+    metrics_set_init(&y);
+    memset(&mm, 0, sizeof mm);
+    mm.range = mm.density = NAN;
+    for (int i = 0; i < 3; i++) {
+        mm.key = (MetricsKey){i < 2 ? 7 : 2, false, 0.9};
+        metrics_set_add(&x, &mm);
+        mm.key = (MetricsKey){i < 1 ? 7 : 2, false, 0.9};
+        metrics_set_add(&y, &mm);
+    }
+    mm.key = (MetricsKey){-1, false, NAN};
+    metrics_set_add(&y, &mm);   /* no key: not in the histogram */
+    CHECK(near(metrics_overlap(x.key, y.key, METRICS_KEYS), 2.0 / 3, 1e-12), "key overlap %g",
+          metrics_overlap(x.key, y.key, METRICS_KEYS));
+    CHECK(metrics_hist_bins(METRICS_H_KEY) == METRICS_KEYS &&
+              metrics_set_hist(&x, METRICS_H_KEY) == x.key, "the key histogram is a set's");
+    CHECK(metrics_hist_top(x.key, METRICS_KEYS, 3, top, sh) == 2 && top[0] == 7 && top[1] == 2 &&
+              near(sh[0], 2.0 / 3, 1e-12), "commonest: G 2/3, then D");
+    CHECK(metrics_hist_top(y.key, METRICS_KEYS, 3, top, sh) == 2 && top[0] == 2 && top[1] == 7,
+          "commonest: D, then G");
 }
 
 /* ---- histograms and sets ------------------------------------------------------------- */
@@ -812,13 +1006,62 @@ static void test_ryans_keys(void)
     corpus_free(&c);
 }
 
+/* Ryan's first 16 bars (tunes of 16 bars or more), as issue 13 measured
+ * them: about 41% of bars equal the bar 4 back, 71% the bar 8 back, and
+ * about 69-75% of the tunes end on the tonic. */
+static void test_ryans_form(void)
+{
+    const char *paths[1] = {test_corpus("ryans-mammoth/midi")};
+    Corpus c;
+    ReelError err;
+    MetricsSet set;
+    corpus_init(&c);
+    metrics_set_init(&set);
+    REQUIRE(corpus_load(&c, paths, 1, NULL, &err) == REEL_OK, "%s", err.msg);
+    for (int32_t i = 0; i < c.n_tunes; i++) {
+        Tune piece;
+        if (tune_bars(&c.tunes[i], NULL, 0) < 16)
+            continue;
+        REQUIRE(gen_excerpt(&c.tunes[i], 0, 16, &piece, &err) == REEL_OK, "%s", err.msg);
+        if (piece.n_notes > 0) {
+            MelodyMetrics m = measure(&piece, NULL);
+            metrics_set_add(&set, &m);
+        }
+        tune_free(&piece);
+    }
+    metrics_set_finish(&set);
+    fprintf(stderr, "Ryan's first 16 bars: %d tunes; 4 back %.1f%%, 8 back %.1f%%, strain "
+            "%.1f%%, last note on the tonic %.1f%%, phrase ends on the tonic %.1f%% (held "
+            "%.1f%%), dominant %.1f%% (held %.1f%%)\n", set.melodies,
+            100 * set.s[METRICS_REP4].mean, 100 * set.s[METRICS_REP8].mean,
+            100 * set.s[METRICS_STRAIN].mean, 100 * set.s[METRICS_LAST_TONIC].mean,
+            100 * set.s[METRICS_CAD_FULL].mean, 100 * set.s[METRICS_CAD_FULL_BEAT].mean,
+            100 * set.s[METRICS_CAD_HALF].mean, 100 * set.s[METRICS_CAD_HALF_BEAT].mean);
+    CHECK(set.melodies > 900, "most tunes have 16 bars (%d)", set.melodies);
+    CHECK(set.s[METRICS_REP4].mean > 0.36 && set.s[METRICS_REP4].mean < 0.46,
+          "4 back about 41%%: %.3f", set.s[METRICS_REP4].mean);
+    CHECK(set.s[METRICS_REP8].mean > 0.66 && set.s[METRICS_REP8].mean < 0.78,
+          "8 back about 71%%: %.3f", set.s[METRICS_REP8].mean);
+    CHECK(set.s[METRICS_LAST_TONIC].mean > 0.62 && set.s[METRICS_LAST_TONIC].mean < 0.78,
+          "ends on the tonic about 69-75%%: %.3f", set.s[METRICS_LAST_TONIC].mean);
+    CHECK(set.s[METRICS_STRAIN].mean > 0.5, "most first strains repeat: %.3f",
+          set.s[METRICS_STRAIN].mean);
+    CHECK(set.s[METRICS_CAD_FULL].mean > set.s[METRICS_CAD_HALF].mean,
+          "more phrases end on the tonic than on the dominant");
+    corpus_free(&c);
+}
+
 int main(void)
 {
     test_keys();
     test_repetition();
+    test_form();
+    test_form_compound();
+    test_key_names();
     test_distributions();
     test_origin_known();
     test_origin_brute();
     test_ryans_keys();
+    test_ryans_form();
     TEST_END();
 }

@@ -461,9 +461,65 @@ static void pct(char *buf, size_t n, double v)
         snprintf(buf, n, "%.0f%%", v * 100);
 }
 
+/* The first of the candidate lines (longest first, NULL-ended) that fits
+ * w columns, else the last. */
+static const char *fitting(int w, const char *const *lines)
+{
+    const char *best = lines[0];
+    for (int i = 0; lines[i]; i++) {
+        best = lines[i];
+        if ((int)strlen(lines[i]) <= w)
+            break;
+    }
+    return best;
+}
+
+/* The melody's key, repetition and form (metrics.h): as much as fits in w
+ * columns; a tall panel (extra rows) also gets the phrase endings. */
+static int draw_form(const Studio *s, int y, int x, int w, int row, bool tall)
+{
+    const MelodyMetrics *m = &s->take.mm;
+    char k1[160], k2[160], r1[200], r2[160], r3[160], kname[16];
+    char a[16], b[16], c[16], d[16], e[16], f[16];
+    const char *ends = isnan(m->last_tonic) ? ""
+                       : m->last_tonic > 0  ? ", ends on tonic"
+                                            : ", ends off tonic";
+    const char *key_lines[] = {k1, k2, NULL}, *rep_lines[] = {r1, r2, r3, NULL};
+    pct(a, sizeof a, m->in_key);
+    pct(b, sizeof b, m->key_stability);
+    metrics_key_name(m->key, kname);
+    snprintf(k1, sizeof k1, "%s, %s in key, stable %s%s", kname, a, b, ends);
+    snprintf(k2, sizeof k2, "%s, %s in key%s", kname, a, ends);
+    paint_put(y + row++, x, w, fitting(w, key_lines));
+    pct(a, sizeof a, m->rep1);
+    pct(b, sizeof b, m->rep2);
+    pct(c, sizeof c, m->rep4);
+    pct(d, sizeof d, m->rep8);
+    pct(e, sizeof e, m->rep1_transposed);
+    snprintf(r1, sizeof r1, "repeats %s, 2 back %s, 4 back %s, 8 back %s, transp %s", a, b, c, d,
+             e);
+    if (!isnan(m->self_sim))
+        snprintf(r1 + strlen(r1), sizeof r1 - strlen(r1), ", sim %.2f", m->self_sim);
+    snprintf(r2, sizeof r2, "repeats %s, 2 back %s, 4 back %s, 8 back %s", a, b, c, d);
+    snprintf(r3, sizeof r3, "repeats %s, 2/4/8 back %s/%s/%s", a, b, c, d);
+    paint_put(y + row++, x, w, fitting(w, rep_lines));
+    if (tall) {
+        pct(e, sizeof e, m->cad_full);
+        pct(f, sizeof f, m->cad_half);
+        if (m->phrases > 0)
+            snprintf(r1, sizeof r1, "%d phrase%s: %s end on tonic, %s dominant%s", m->phrases,
+                     m->phrases == 1 ? "" : "s", e, f,
+                     m->strain > 0 ? "; strain repeats" : "");
+        else
+            snprintf(r1, sizeof r1, "phrase endings: from 4 bars");
+        paint_put(y + row++, x, w, r1);
+    }
+    return row;
+}
+
 static void draw_melody(const Studio *s, int y, int x, int w, int h)
 {
-    char line[400], kname[16], val[16], q[16], prog[64], a[16], b[16], c[16];
+    char line[400], val[16], q[16], prog[64];
     const SongState *cs = &s->song.cur;
     const MelodyMetrics *m = &s->take.mm;
     int32_t bs = song_bar_steps(&s->song);
@@ -484,17 +540,7 @@ static void draw_melody(const Studio *s, int y, int x, int w, int h)
     paint_put(y, x + 7, w - 7, line);
     attrset(A_NORMAL);
     if (s->take.mm_ok && m->notes > 0) {
-        pct(a, sizeof a, m->in_key);
-        pct(b, sizeof b, m->key_stability);
-        snprintf(line, sizeof line, "%s, %s in key, stable %s", metrics_key_name(m->key, kname), a, b);
-        paint_put(y + row++, x, w, line);
-        pct(a, sizeof a, m->rep1);
-        pct(b, sizeof b, m->rep2);
-        pct(c, sizeof c, m->rep1_transposed);
-        snprintf(line, sizeof line, "repeats %s, 2 back %s, transp %s", a, b, c);
-        if (!isnan(m->self_sim))
-            snprintf(line + strlen(line), sizeof line - strlen(line), ", sim %.2f", m->self_sim);
-        paint_put(y + row++, x, w, line);
+        row = draw_form(s, y, x, w, row, h > VIEW_PANEL_H);
         if (m->has_origin) {
             const OriginResult *o = &m->origin;
             if (o->windows == 0)
@@ -518,7 +564,7 @@ static void draw_melody(const Studio *s, int y, int x, int w, int h)
         paint_put(y + row++, x, w, "key, in-key share, repetition and originality");
         paint_put(y + row++, x, w, "appear with the first notes");
         attrset(A_NORMAL);
-        row++;
+        row += h > VIEW_PANEL_H ? 2 : 1;
     }
     snprintf(q, sizeof q, "1/%d", 16 / s->quantize);
     snprintf(line, sizeof line, "g: %d bars  cont %s  loop %s  metro %s", s->take.bars,

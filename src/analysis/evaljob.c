@@ -9,6 +9,7 @@
 #include "clock.h"
 #include "data.h"
 #include "generate.h"
+#include "roundtrip.h"
 
 /* ---- columns ------------------------------------------------------------ */
 
@@ -32,14 +33,14 @@ static ReelStatus query_into(EvalColumn *col, const OriginIndex *ix, const Tune 
     return REEL_OK;
 }
 
-/* One reference tune's pieces of `bars` complete bars from bar 1, each
- * against the other tunes. */
+/* One reference tune's pieces of `bars` complete bars from bar 1 (only the
+ * first with first_only), each against the other tunes. */
 static ReelStatus add_pieces(EvalColumn *col, const EvalRef *r, int32_t i, int32_t bars,
-                             ReelError *err)
+                             bool first_only, ReelError *err)
 {
     const Tune *t = &r->ref[i];
     int32_t nb = tune_bars(t, NULL, 0);
-    for (int32_t b = 0; b + bars <= nb; b += bars) {
+    for (int32_t b = 0; b + bars <= nb && !(first_only && b > 0); b += bars) {
         Tune piece;
         MelodyMetrics mm;
         ReelStatus s = gen_excerpt(t, b, bars, &piece, err);
@@ -56,8 +57,10 @@ static ReelStatus add_pieces(EvalColumn *col, const EvalRef *r, int32_t i, int32
     return REEL_OK;
 }
 
-/* Whole tunes (bars <= 0) or their pieces of `bars` bars. */
-static ReelStatus corpus_column(EvalColumn *col, const EvalRef *r, int32_t bars, ReelError *err)
+/* Whole tunes (bars <= 0) or their pieces of `bars` bars (the first of
+ * each with first_only). */
+static ReelStatus corpus_column(EvalColumn *col, const EvalRef *r, int32_t bars, bool first_only,
+                                ReelError *err)
 {
     ReelStatus s;
     for (int32_t i = 0; i < r->n_ref; i++) {
@@ -66,7 +69,7 @@ static ReelStatus corpus_column(EvalColumn *col, const EvalRef *r, int32_t bars,
         if (t->n_notes == 0)
             continue;
         if (bars > 0) {
-            if ((s = add_pieces(col, r, i, bars, err)))
+            if ((s = add_pieces(col, r, i, bars, first_only, err)))
                 return s;
             continue;
         }
@@ -178,6 +181,9 @@ static ReelStatus generated_column(EvalColumn *col, const EvalJobOpts *o, const 
     char what[64];
     ReelStatus s;
     so.temperature = (float)col->temperature;
+    so.top_k = o->top_k;
+    if (o->top_p > 0)
+        so.top_p = (float)o->top_p;
     if ((s = gen_new(&g, o->m, &so, o->seed, err)))
         return s;
     snprintf(what, sizeof what, "generating at T=%g:", col->temperature);
@@ -217,21 +223,26 @@ static ReelStatus load_ref(EvalJob *j, const EvalJobOpts *o, ReelError *err)
 static ReelStatus run_model(EvalJob *j, const EvalJobOpts *o, ReelError *err)
 {
     ReelStatus s;
+    char label[48];
     if ((s = load_ref(j, o, err)))
         return s;
     j->stage = EVAL_AT_COLUMNS;
     column_init(&j->cols[0], "corpus", 0);
-    if ((s = corpus_column(&j->cols[0], &j->ref, (int32_t)o->bars, err)))
+    snprintf(label, sizeof label, "first %ld bars", o->bars);
+    column_init(&j->first, label, 0);
+    if ((s = corpus_column(&j->cols[0], &j->ref, (int32_t)o->bars, false, err)) ||
+        (s = corpus_column(&j->first, &j->ref, (int32_t)o->bars, true, err)))
         return s;
+    j->has_first = true;
     j->nc = 1;
     for (int i = 0; i < o->n_temps; i++, j->nc++) {
         EvalColumn *c = &j->cols[j->nc];
-        char label[48];
         snprintf(label, sizeof label, "T=%g", o->temps[i]);
         column_init(c, label, o->temps[i]);
         if ((s = generated_column(c, o, &j->ref, err)))
             return s;
         metrics_compare(&j->cols[0].set, &c->set, c->cmp);
+        metrics_compare(&j->first.set, &c->set, c->cmp_first);
         c->has_cmp = true;
     }
     return REEL_OK;
@@ -247,8 +258,8 @@ static ReelStatus run_corpus(EvalJob *j, const EvalJobOpts *o, ReelError *err)
     snprintf(label, sizeof label, "%ld-bar pieces", o->bars);
     column_init(&j->cols[0], "whole tunes", 0);
     column_init(&j->cols[1], label, 0);
-    if ((s = corpus_column(&j->cols[0], &j->ref, 0, err)) ||
-        (s = corpus_column(&j->cols[1], &j->ref, (int32_t)o->bars, err)))
+    if ((s = corpus_column(&j->cols[0], &j->ref, 0, false, err)) ||
+        (s = corpus_column(&j->cols[1], &j->ref, (int32_t)o->bars, false, err)))
         return s;
     j->nc = 2;
     return REEL_OK;
@@ -272,7 +283,7 @@ static ReelStatus run_melody(EvalJob *j, const EvalJobOpts *o, ReelError *err)
         if ((s = query_into(mel, j->ref.ix, &j->mel, -1, &j->mm, err)))
             return s;
         column_init(corpus, "corpus", 0);
-        if ((s = corpus_column(corpus, &j->ref, bars, err)))
+        if ((s = corpus_column(corpus, &j->ref, bars, false, err)))
             return s;
         metrics_compare(&corpus->set, &mel->set, mel->cmp);
         mel->has_cmp = true;
@@ -283,7 +294,25 @@ static ReelStatus run_melody(EvalJob *j, const EvalJobOpts *o, ReelError *err)
     return REEL_OK;
 }
 
-/* The model's loss and accuracy on the tunes in dir. */
+/* Notes of the tunes d holds, as m's encoding gives them back (a tune that
+ * does not round-trip counts its own notes). */
+static int64_t test_notes(const Model *m, const Corpus *c, const Dataset *d)
+{
+    int64_t n = 0;
+    for (int32_t i = 0; i < d->n_tunes; i++) {
+        const Tune *t = &c->tunes[d->src[i]];
+        Tune back;
+        ReelError e;
+        if (roundtrip_tune(&m->enc, m->vocab, t, &back, &e) == REEL_OK)
+            n += back.n_notes;
+        else
+            n += t->n_notes;
+        tune_free(&back);
+    }
+    return n;
+}
+
+/* The model's loss and accuracy on the tunes in dir; the loss per note. */
 static ReelStatus run_test(EvalJob *j, const EvalJobOpts *o, ReelError *err)
 {
     const char *paths[1] = {o->test_dir};
@@ -302,6 +331,12 @@ static ReelStatus run_test(EvalJob *j, const EvalJobOpts *o, ReelError *err)
         j->test_tunes = c.n_tunes;
         if (!(s = data_build(&d, c.tunes, NULL, c.n_tunes, &o->m->enc, o->m->vocab, &e)))
             s = train_evaluate(o->m, &d, &j->test, &e);
+        if (!s) {
+            j->test_notes = test_notes(o->m, &c, &d);
+            j->test_loss_note = j->test_notes > 0 ? j->test.loss * (double)j->test.positions /
+                                                        (double)j->test_notes
+                                                  : NAN;
+        }
     }
     data_free(&d);
     corpus_free(&c);

@@ -13,7 +13,10 @@
  *   corpus: the corpus's own figures, whole tunes and pieces of `bars` bars.
  *   melody: one file's first tune (metrics; with a corpus, its originality
  *           and a column of corpus pieces of the melody's length).
- * And, with a model, the loss and accuracy on a held-out folder.  What it
+ * And, with a model, the loss and accuracy on a held-out folder, and its
+ * loss per note (steps per note differ between encodings and notations).
+ * A model job also measures the first `bars` bars of each corpus tune (one
+ * piece a tune: how tunes open, the form figures' reference).  What it
  * is not: a report; the caller prints the columns (text or JSON).  Never
  * prints; progress goes to a callback.
  */
@@ -48,6 +51,7 @@ typedef struct {
     bool origin_loo;            /* corpus: originality against the other tunes */
     MetricsSet set;
     MetricsCompare cmp[METRICS_HISTS];   /* against the corpus column (has_cmp) */
+    MetricsCompare cmp_first[METRICS_HISTS]; /* model: against the first-bars column */
     bool has_cmp;
     double query_sec;           /* time spent in origin queries */
     EvalCopy *copies;           /* generated melodies with a copied window (owned) */
@@ -68,6 +72,8 @@ typedef struct {
     long n;                     /* melodies per temperature */
     long bars;
     uint64_t seed;
+    int top_k;                  /* sampling: 0 off, else the k most likely (sample.h) */
+    double top_p;               /* sampling: (0, 1]; 0 or 1 off */
     EvalPrime prime;
     EvalProgress progress;      /* may be NULL */
     void *user;
@@ -90,8 +96,15 @@ typedef struct {
                                    tunes, pieces; melody: melody (, corpus) */
     Tune mel;                   /* melody: the tune */
     MelodyMetrics mm;           /* melody: its metrics */
-    EvalResult test;            /* test_dir: loss and accuracy */
+    EvalColumn first;           /* model: the first `bars` bars of each corpus tune */
+    bool has_first;
+    EvalResult test;            /* test_dir: loss and accuracy (loss per step: mean over
+                                   test.positions predictions) */
     long test_tunes;
+    int64_t test_notes;         /* notes of the tunes evaluated, as the encoding gives them */
+    double test_loss_note;      /* loss per note: test.loss * test.positions / test_notes,
+                                   the loss summed over every step of every tune (each
+                                   predicted once) over their notes; NaN without notes */
 } EvalJob;
 
 /* Run the job o describes into *j (overwritten; evaljob_free releases it,

@@ -34,12 +34,32 @@ MetricsKey metrics_key_of(const double pc[METRICS_PC])
     return best;
 }
 
+const int metrics_rep_k[METRICS_REP_K] = {1, 2, 4, 8};
+
 char *metrics_key_name(MetricsKey k, char buf[16])
 {
     if (k.tonic < 0 || k.tonic > 11)
         snprintf(buf, 16, "no key");
     else
-        snprintf(buf, 16, "%s %s", pc_names[k.tonic], k.minor ? "minor" : "major");
+        snprintf(buf, 16, "%s %s", keyprofile_tonic_name(k.tonic, k.minor),
+                 k.minor ? "minor" : "major");
+    return buf;
+}
+
+int metrics_key_bin(MetricsKey k)
+{
+    if (k.tonic < 0 || k.tonic > 11)
+        return -1;
+    return k.tonic + (k.minor ? 12 : 0);
+}
+
+char *metrics_key_bin_name(int bin, char buf[16])
+{
+    if (bin < 0 || bin >= METRICS_KEYS)
+        snprintf(buf, 16, "?");
+    else
+        snprintf(buf, 16, "%s%s", keyprofile_tonic_name(bin % 12, bin >= 12),
+                 bin >= 12 ? "m" : "");
     return buf;
 }
 
@@ -152,7 +172,11 @@ static void metrics_clear(const Tune *t, MelodyMetrics *out)
     out->key.r = NAN;
     out->lo = out->hi = -1;
     out->in_key = out->key_stability = out->range = out->density = NAN;
-    out->rep1 = out->rep2 = out->rep1_transposed = out->self_sim = NAN;
+    out->rep1 = out->rep2 = out->rep4 = out->rep8 = NAN;
+    out->rep1_transposed = out->rep2_transposed = out->self_sim = NAN;
+    out->strain = out->last_tonic = out->cad_full = out->cad_half = NAN;
+    out->cad_full_beat = out->cad_half_beat = NAN;
+    out->last_pitch = -1;
     out->notes = t->n_notes;
 }
 
@@ -218,25 +242,101 @@ static ReelStatus bar_figures(const Tune *t, const Bars *b, MelodyMetrics *out)
     return REEL_OK;
 }
 
-/* Bars equal to the bar 1 or 2 before (and 1 before, transposed). */
+static double share_of(int32_t n, int32_t of)
+{
+    return of > 0 ? (double)n / of : NAN;
+}
+
+/* Bars equal to the bar 1, 2, 4, 8 before (and 1 and 2 before, transposed). */
 static void repetition(const Tune *t, const Bars *b, MelodyMetrics *out)
 {
-    for (int k = 1; k <= 2; k++)
+    int32_t *tr[2] = {&out->rep1_transposed_equal, &out->rep2_transposed_equal};
+    for (int r = 0; r < METRICS_REP_K; r++) {
+        int k = metrics_rep_k[r];
         for (int32_t i = k; i < b->nb; i++) {
             if (bar_notes(b, i) == 0)
                 continue;
-            out->rep_pairs[k - 1]++;
+            out->rep_pairs[r]++;
             if (bars_equal(t, b, i, i - k, false))
-                out->rep_equal[k - 1]++;
-            if (k == 1 && bars_equal(t, b, i, i - 1, true))
-                out->rep1_transposed_equal++;
+                out->rep_equal[r]++;
+            if (k <= 2 && bars_equal(t, b, i, i - k, true))
+                (*tr[k - 1])++;
         }
-    if (out->rep_pairs[0] > 0) {
-        out->rep1 = (double)out->rep_equal[0] / out->rep_pairs[0];
-        out->rep1_transposed = (double)out->rep1_transposed_equal / out->rep_pairs[0];
     }
-    if (out->rep_pairs[1] > 0)
-        out->rep2 = (double)out->rep_equal[1] / out->rep_pairs[1];
+    out->rep1 = share_of(out->rep_equal[0], out->rep_pairs[0]);
+    out->rep2 = share_of(out->rep_equal[1], out->rep_pairs[1]);
+    out->rep4 = share_of(out->rep_equal[2], out->rep_pairs[2]);
+    out->rep8 = share_of(out->rep_equal[3], out->rep_pairs[3]);
+    out->rep1_transposed = share_of(out->rep1_transposed_equal, out->rep_pairs[0]);
+    out->rep2_transposed = share_of(out->rep2_transposed_equal, out->rep_pairs[1]);
+}
+
+/* Bars 9-15 equal to bars 1-7 (some of them with notes). */
+static void strain(const Tune *t, const Bars *b, MelodyMetrics *out)
+{
+    const int32_t half = METRICS_STRAIN_BARS / 2;
+    bool same = true, notes = false;
+    if (b->nb < METRICS_STRAIN_BARS)
+        return;
+    for (int32_t i = 0; i < half - 1; i++) {
+        notes = notes || bar_notes(b, i) > 0;
+        same = same && bars_equal(t, b, i + half, i, false);
+    }
+    out->strain = same && notes ? 1.0 : 0.0;
+}
+
+/* A beat of bar i (steps) and whether offset (steps from the bar line) is
+ * a strong beat. */
+static int32_t beat_steps(const Tune *t, const Bars *b, int32_t i, int32_t offset, bool *strong)
+{
+    TimeSig ts = tune_sig_at(t, b->starts[i]);
+    bool compound = ts.den == 8 && ts.num % 3 == 0 && ts.num > 3;
+    int32_t beat = compound ? 6 : 16 / (ts.den > 0 && ts.den <= 16 ? ts.den : 4);
+    int32_t beats = compound ? ts.num / 3 : ts.num;
+    if (beat < 1)
+        beat = 1;
+    *strong = offset == 0 || (beats == 4 && offset == 2 * beat);
+    return beat;
+}
+
+/* The last line note, and the cadences at the ends of the 4-bar phrases. */
+static void cadences(const Tune *t, const Bars *b, const int32_t *line, int32_t nl,
+                     MelodyMetrics *out)
+{
+    int32_t j = 0;
+    if (nl == 0)
+        return;
+    out->last_pitch = t->notes[line[nl - 1]].pitch;
+    if (out->key.tonic < 0)
+        return;
+    out->last_tonic = out->last_pitch % 12 == out->key.tonic ? 1.0 : 0.0;
+    for (int32_t p = 0; p + METRICS_PHRASE_BARS <= b->nb; p += METRICS_PHRASE_BARS) {
+        int32_t end = b->starts[p + METRICS_PHRASE_BARS], last = -1, bar = p;
+        const Note *n;
+        bool strong;
+        int32_t beat, deg;
+        for (; j < nl && t->notes[line[j]].onset < end; j++)
+            if (t->notes[line[j]].onset >= b->starts[p])
+                last = line[j];
+        if (last < 0)
+            continue;
+        n = &t->notes[last];
+        while (bar + 1 < p + METRICS_PHRASE_BARS && b->starts[bar + 1] <= n->onset)
+            bar++;
+        beat = beat_steps(t, b, bar, n->onset - b->starts[bar], &strong);
+        deg = (n->pitch % 12 - out->key.tonic + 12) % 12;
+        out->phrases++;
+        out->cad_full_n += deg == 0;
+        out->cad_half_n += deg == 7;
+        if (strong || n->dur >= beat) {
+            out->cad_full_beat_n += deg == 0;
+            out->cad_half_beat_n += deg == 7;
+        }
+    }
+    out->cad_full = share_of(out->cad_full_n, out->phrases);
+    out->cad_half = share_of(out->cad_half_n, out->phrases);
+    out->cad_full_beat = share_of(out->cad_full_beat_n, out->phrases);
+    out->cad_half_beat = share_of(out->cad_half_beat_n, out->phrases);
 }
 
 /* The mean share of equal steps over the pairs of bars with notes
@@ -288,8 +388,8 @@ static ReelStatus self_similarity(const Tune *t, const Bars *b, MelodyMetrics *o
     return REEL_OK;
 }
 
-/* Intervals along the melody line. */
-static ReelStatus intervals(const Tune *t, MelodyMetrics *out)
+/* Intervals along the melody line; its last note and the cadences. */
+static ReelStatus line_figures(const Tune *t, const Bars *b, MelodyMetrics *out)
 {
     int32_t *line = malloc(((size_t)t->n_notes + 1) * sizeof *line);
     int32_t *ldur = malloc(((size_t)t->n_notes + 1) * sizeof *ldur);
@@ -300,6 +400,7 @@ static ReelStatus intervals(const Tune *t, MelodyMetrics *out)
         return REEL_ENOMEM;
     }
     nl = origin_line(t, line, ldur);
+    cadences(t, b, line, nl, out);
     for (int32_t i = 1; i < nl; i++) {
         int d = (int)t->notes[line[i]].pitch - (int)t->notes[line[i - 1]].pitch;
         if (d < -METRICS_INTERVAL_MAX)
@@ -326,7 +427,8 @@ ReelStatus metrics_compute(const Tune *t, const OriginIndex *ix, MelodyMetrics *
     out->bars = b.nb;
     pitch_figures(t, out);
     repetition(t, &b, out);
-    if (bar_figures(t, &b, out) || self_similarity(t, &b, out) || intervals(t, out))
+    strain(t, &b, out);
+    if (bar_figures(t, &b, out) || self_similarity(t, &b, out) || line_figures(t, &b, out))
         st = reel_fail(err, REEL_ENOMEM, "out of memory computing melody metrics");
     bars_free(&b);
     if (st || !ix)
@@ -388,6 +490,12 @@ char *metrics_summary(const MelodyMetrics *m, const OriginIndex *ix, char *buf, 
     }
     n = (size_t)snprintf(buf, size, "%s, %s in key | repeats %s/%s", metrics_key_name(m->key, key),
                          pct(m->in_key, a), pct(m->rep1, b), pct(m->rep2, c));
+    if (n < size && !isnan(m->rep4))
+        n += (size_t)snprintf(buf + n, size - n, " | 4/8 back %s/%s", pct(m->rep4, b),
+                              pct(m->rep8, c));
+    if (n < size && !isnan(m->last_tonic))
+        n += (size_t)snprintf(buf + n, size - n, " | ends %s tonic",
+                              m->last_tonic > 0 ? "on the" : "off the");
     if (n < size && !isnan(m->self_sim))
         n += (size_t)snprintf(buf + n, size - n, " | sim %.2f", m->self_sim);
     if (n < size)
@@ -429,6 +537,15 @@ static const struct {
     [METRICS_RUN] = {"copied_run", "longest copied run (notes)"},
     [METRICS_RUN_TRANSPOSED] = {"copied_run_transposed", "... up to transposition"},
     [METRICS_COPIED_ANY] = {"copied_any", "with a copied 2-bar window"},
+    [METRICS_REP2_TRANSPOSED] = {"repeat_2bar_transposed", "... up to transposition"},
+    [METRICS_REP4] = {"repeat_4bar", "bar repeats bar 4 before"},
+    [METRICS_REP8] = {"repeat_8bar", "bar repeats bar 8 before"},
+    [METRICS_STRAIN] = {"strain_repeated", "strain repeated (bars 9-15 = 1-7)"},
+    [METRICS_LAST_TONIC] = {"last_note_tonic", "last note on the tonic"},
+    [METRICS_CAD_FULL] = {"cadence_tonic", "phrase ends on the tonic"},
+    [METRICS_CAD_HALF] = {"cadence_dominant", "phrase ends on the dominant"},
+    [METRICS_CAD_FULL_BEAT] = {"cadence_tonic_beat", "... on a strong beat or held"},
+    [METRICS_CAD_HALF_BEAT] = {"cadence_dominant_beat", "... on a strong beat or held"},
 };
 
 static const struct {
@@ -440,6 +557,7 @@ static const struct {
     [METRICS_H_LENGTH] = {"note_lengths", "note lengths", METRICS_LENGTHS},
     [METRICS_H_RANGE] = {"pitch_range", "pitch range", METRICS_RANGE_BINS},
     [METRICS_H_DENSITY] = {"notes_per_bar", "notes per bar", METRICS_DENSITY_BINS},
+    [METRICS_H_KEY] = {"keys", "keys", METRICS_KEYS},
 };
 
 const char *metrics_scalar_key(MetricsScalar k)
@@ -485,6 +603,7 @@ char *metrics_hist_bin_name(MetricsHist h, int i, char buf[16])
     case METRICS_H_DENSITY:
         snprintf(buf, 16, i == METRICS_DENSITY_BINS - 1 ? "%d+" : "%d", i);
         break;
+    case METRICS_H_KEY: metrics_key_bin_name(i, buf); break;
     case METRICS_HISTS: break;
     }
     return buf;
@@ -507,6 +626,15 @@ double metrics_scalar(const MelodyMetrics *m, MetricsScalar k)
     case METRICS_RUN_TRANSPOSED: return m->has_origin ? m->origin.run_transposed : NAN;
     case METRICS_COPIED_ANY:
         return m->has_origin ? (m->origin.copied > 0 ? 1.0 : 0.0) : NAN;
+    case METRICS_REP2_TRANSPOSED: return m->rep2_transposed;
+    case METRICS_REP4: return m->rep4;
+    case METRICS_REP8: return m->rep8;
+    case METRICS_STRAIN: return m->strain;
+    case METRICS_LAST_TONIC: return m->last_tonic;
+    case METRICS_CAD_FULL: return m->cad_full;
+    case METRICS_CAD_HALF: return m->cad_half;
+    case METRICS_CAD_FULL_BEAT: return m->cad_full_beat;
+    case METRICS_CAD_HALF_BEAT: return m->cad_half_beat;
     case METRICS_SCALARS: break;
     }
     return NAN;
@@ -526,6 +654,7 @@ const double *metrics_set_hist(const MetricsSet *s, MetricsHist h)
     case METRICS_H_LENGTH: return s->length;
     case METRICS_H_RANGE: return s->range;
     case METRICS_H_DENSITY: return s->density;
+    case METRICS_H_KEY: return s->key;
     case METRICS_HISTS: break;
     }
     return s->pc;
@@ -558,6 +687,8 @@ void metrics_set_add(MetricsSet *s, const MelodyMetrics *m)
         int bin = (int)floor(m->density);
         s->density[bin < METRICS_DENSITY_BINS ? bin : METRICS_DENSITY_BINS - 1] += 1;
     }
+    if (metrics_key_bin(m->key) >= 0)
+        s->key[metrics_key_bin(m->key)] += 1;
     if (m->has_origin) {
         s->with_origin++;
         s->windows += m->origin.windows;
@@ -633,6 +764,31 @@ double metrics_overlap(const double *p, const double *q, int n)
     for (int i = 0; i < n; i++)
         ov += fmin(p[i] / sp, q[i] / sq);
     return ov;
+}
+
+/* (h[i], -i) comes before (h[j], -j) in the order of metrics_hist_top. */
+static bool hist_before(const double *h, int i, int j)
+{
+    return h[i] > h[j] || (h[i] == h[j] && i < j);
+}
+
+int metrics_hist_top(const double *h, int bins, int n, int *top, double *share)
+{
+    double sum = hist_sum(h, bins);
+    int k = 0;
+    for (; k < n; k++) {
+        int best = -1;
+        for (int i = 0; i < bins; i++)
+            if (h[i] > 0 && (k == 0 || hist_before(h, top[k - 1], i)) &&
+                (best < 0 || hist_before(h, i, best)))
+                best = i;
+        if (best < 0)
+            break;
+        top[k] = best;
+        if (share)
+            share[k] = h[best] / sum;
+    }
+    return k;
 }
 
 void metrics_compare(const MetricsSet *ref, const MetricsSet *set,

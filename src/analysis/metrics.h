@@ -57,8 +57,43 @@
  *   Transposed repeats do not count as equal; they are counted apart
  *   ("up to a transposition": the same, with every pitch moved by one
  *   interval, 0 included).
- *   Repetition rate at distance k (1 or 2): over the complete bars b >= k
- *   that have notes, the share equal to bar b-k.
+ *   Repetition rate at distance k (1, 2, 4 or 8): over the complete bars
+ *   b >= k (counted from 0) that have notes, the share equal to bar b-k.
+ *   An empty bar b is not counted at all; a bar with notes after an empty
+ *   bar b-k counts and is not equal to it.  Up to a transposition: the
+ *   same share with transposed repeats counted equal (k = 1, 2).
+ *
+ * Form (the figures of issue 13; bars numbered from 1 here):
+ *
+ *   Strain repeated: a melody of 16 complete bars or more whose bars 9-15
+ *   each equal bars 1-7 (bar 9 = bar 1, ..., bar 15 = bar 7), at least one
+ *   of bars 1-7 having notes; bar 16 may differ (first and second endings),
+ *   bars 17 on are not looked at.  1 or 0; none (NaN) under 16 bars.
+ *
+ *   Last note: the last note of the line (the highest of the latest
+ *   onset).  On the tonic: its pitch class is the tonic of the melody's key
+ *   (above).  1 or 0; none without notes or key.
+ *
+ *   Beats: a bar of num/den has num beats of 16/den steps, except compound
+ *   metres (den 8, num 6, 9 or 12): num/3 beats of 6 steps.  Strong beats:
+ *   beat 1, and beat 3 of a 4-beat bar (4/4, 12/8).
+ *   Phrase-end cadences: phrases are bars 1-4, 5-8, 9-12 ... (complete
+ *   bars; a last phrase shorter than 4 bars is left out).  A phrase with
+ *   notes ends on its last note: the line's last onset in its four bars.
+ *   It ends on the tonic (a full cadence) when that note's pitch class is
+ *   the key's tonic, on the dominant (a half cadence) when it is tonic + 7:
+ *   each over the phrases with notes; none without key or such phrase.
+ *   The same again, counting only a last note that starts on a strong beat
+ *   of its bar or lasts a beat or more (its whole duration, as notated).
+ *   (Ryan's tunes, with the pickup at step 0, have every bar line early by
+ *   the pickup's length, see Bars, and the models learn that grid: the
+ *   last onset before such a bar line is mostly a short note off the beat,
+ *   so the second pair is small for the corpus too; the first pair, by
+ *   pitch alone, does not depend on where the bar lines fall.)
+ *
+ *   Keys of a set: a 24-bin histogram (C..B major, then C..B minor), one
+ *   count per melody with a key; compared as the other histograms are
+ *   (overlap area, KL).
  *
  *   Self-similarity: the mean, over all pairs of different complete bars
  *   with notes, of their step similarity: each bar is read as a row of
@@ -103,6 +138,10 @@
 #define METRICS_RANGE_BINS 19      /* 0-1 2-3 .. 34-35 36+ semitones */
 #define METRICS_DENSITY_BINS 25    /* 0 1 .. 23 24+ notes per bar */
 #define METRICS_SMOOTH 1e-3
+#define METRICS_REP_K 4            /* repetition distances: 1 2 4 8 bars */
+#define METRICS_KEYS 24            /* C..B major, C..B minor */
+#define METRICS_STRAIN_BARS 16
+#define METRICS_PHRASE_BARS 4
 
 typedef struct {
     int tonic;        /* 0 = C .. 11 = B; -1: no key */
@@ -121,11 +160,21 @@ typedef struct {
     int lo, hi;               /* lowest, highest pitch; -1 without notes */
     double range;             /* hi - lo, semitones */
     double density;           /* notes per complete bar */
-    int32_t rep_pairs[2];     /* [k-1]: bars b >= k with notes (distance k = 1, 2) */
-    int32_t rep_equal[2];     /* of those, equal to bar b-k */
+    int32_t rep_pairs[METRICS_REP_K]; /* [i]: bars b >= k with notes, k = metrics_rep_k[i] */
+    int32_t rep_equal[METRICS_REP_K]; /* of those, equal to bar b-k */
     int32_t rep1_transposed_equal; /* bars equal to bar b-1 up to a transposition */
+    int32_t rep2_transposed_equal; /* bars equal to bar b-2 up to a transposition */
     double rep1, rep2;        /* rep_equal / rep_pairs */
-    double rep1_transposed;
+    double rep4, rep8;
+    double rep1_transposed, rep2_transposed;
+    double strain;            /* 1: bars 9-15 repeat bars 1-7; 0: not; NaN: under 16 bars */
+    int last_pitch;           /* pitch of the last line note; -1 without notes */
+    double last_tonic;        /* 1: the last note is on the tonic; 0: not; NaN: no key */
+    int32_t phrases;          /* 4-bar phrases with notes */
+    int32_t cad_full_n, cad_half_n; /* of those, ending on the tonic, on the dominant */
+    int32_t cad_full_beat_n, cad_half_beat_n; /* the same, on a strong beat or held a beat */
+    double cad_full, cad_half;      /* cad_*_n / phrases (NaN: no key or no phrase) */
+    double cad_full_beat, cad_half_beat;
     double self_sim;          /* mean pairwise bar similarity */
     double pc[METRICS_PC];              /* steps per pitch class */
     double interval[METRICS_INTERVALS]; /* line intervals -12..+12 */
@@ -140,13 +189,22 @@ ReelStatus metrics_compute(const Tune *t, const OriginIndex *ix, MelodyMetrics *
                            ReelError *err);
 
 /* One short line for the studio's panel, e.g.
- *   "D major, 96% in key | repeats 25%/33% | sim 0.31 | range 14 | 7.2 notes/bar |
+ *   "D major, 96% in key | repeats 25%/33% | 4/8 back 20%/0% | ends on the tonic |
+ *    sim 0.31 | range 14 | 7.2 notes/bar |
  *    copied: 2 of 7 windows, run 14 notes (bar 3 of KissMeJoe)"
  * ix (may be NULL) names the corpus tune.  Returns buf. */
 char *metrics_summary(const MelodyMetrics *m, const OriginIndex *ix, char *buf, size_t size);
 
-/* "D major", "E minor", "no key" into buf (16 bytes).  Returns buf. */
+/* The repetition distances, in bars: 1, 2, 4, 8. */
+extern const int metrics_rep_k[METRICS_REP_K];
+
+/* "D major", "Bb major", "E minor", "no key" into buf (16 bytes), the
+ * tonic spelled as keyprofile_tonic_name has it.  Returns buf. */
 char *metrics_key_name(MetricsKey k, char buf[16]);
+/* The key's bin in a key histogram (0..23), -1 without key; and back:
+ * "G", "Bb", "Em" into buf (16). */
+int metrics_key_bin(MetricsKey k);
+char *metrics_key_bin_name(int bin, char buf[16]);
 
 /* The key of a duration-weighted pitch-class histogram (see above). */
 MetricsKey metrics_key_of(const double pc[METRICS_PC]);
@@ -172,6 +230,15 @@ typedef enum {
     METRICS_RUN,              /* longest copied run, notes (with an index) */
     METRICS_RUN_TRANSPOSED,
     METRICS_COPIED_ANY,       /* 1 when the melody has a copied window, else 0 */
+    METRICS_REP2_TRANSPOSED,
+    METRICS_REP4,
+    METRICS_REP8,
+    METRICS_STRAIN,           /* share of melodies (16 bars or more) with a repeated strain */
+    METRICS_LAST_TONIC,
+    METRICS_CAD_FULL,
+    METRICS_CAD_HALF,
+    METRICS_CAD_FULL_BEAT,
+    METRICS_CAD_HALF_BEAT,
     METRICS_SCALARS
 } MetricsScalar;
 
@@ -181,6 +248,7 @@ typedef enum {
     METRICS_H_LENGTH,
     METRICS_H_RANGE,
     METRICS_H_DENSITY,
+    METRICS_H_KEY,            /* keys of the melodies (24 bins) */
     METRICS_HISTS
 } MetricsHist;
 
@@ -195,7 +263,7 @@ typedef struct {
     MetricsStat s[METRICS_SCALARS];
     /* pooled raw histograms (metrics_set_hist gives them by MetricsHist) */
     double pc[METRICS_PC], interval[METRICS_INTERVALS], length[METRICS_LENGTHS],
-        range[METRICS_RANGE_BINS], density[METRICS_DENSITY_BINS];
+        range[METRICS_RANGE_BINS], density[METRICS_DENSITY_BINS], key[METRICS_KEYS];
     /* originality, over the melodies that had an index */
     int32_t with_origin;
     int32_t copied_melodies;         /* melodies with at least one copied window */
@@ -238,6 +306,10 @@ void metrics_normalise(const double *h, int n, double *out);
 double metrics_kl(const double *p, const double *q, int n);
 /* Overlap area of two raw histograms, normalised.  NaN when either is empty. */
 double metrics_overlap(const double *p, const double *q, int n);
+/* The n commonest bins of raw histogram h (bins bins; ties: the lower
+ * bin) into top; their shares of the total into share (may be NULL).
+ * Returns how many (bins with counts, at most n). */
+int metrics_hist_top(const double *h, int bins, int n, int *top, double *share);
 /* Every histogram of set against ref (ref is P in the KL). */
 void metrics_compare(const MetricsSet *ref, const MetricsSet *set,
                      MetricsCompare out[METRICS_HISTS]);

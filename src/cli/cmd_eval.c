@@ -1,6 +1,6 @@
 /* cmd_eval.c — `reel eval`: melody metrics of generated melodies beside the
- * corpus's (key, in-key share, repetition, self-similarity, distributions,
- * originality), validation loss on a held-out folder, the corpus's own
+ * corpus's (key, in-key share, repetition, form, self-similarity,
+ * distributions, originality), validation loss on a held-out folder, the corpus's own
  * figures, or one melody's.  The figures are those of src/analysis/metrics.h
  * and src/analysis/origin.h, which the studio's panel shows too; the work is
  * the core's evaluation job (src/analysis/evaljob.h): this file parses and
@@ -34,18 +34,22 @@ static void eval_usage(FILE *f)
         "Melody metrics, the same the studio's panel shows: key (Krumhansl-Schmuckler on\n"
         "the duration-weighted pitch classes), in-key share, key stability bar by bar,\n"
         "notes per bar, pitch range, repetition (bars equal to the bar 1 or 2 before),\n"
-        "self-similarity of bars; pitch-class, interval, note-length, range and density\n"
-        "distributions compared with the corpus (KL divergence and overlap area, as\n"
-        "MGEval); originality: the longest run of notes copied from one corpus tune and\n"
-        "the 2-bar windows (of 4 notes or more) found verbatim in the corpus, silences\n"
-        "included, anywhere in a tune.  Definitions: src/analysis/metrics.h,\n"
-        "src/analysis/origin.h.\n"
+        "self-similarity of bars; form: bars equal to the bar 4 and 8 before, strains\n"
+        "repeated (bars 9-15 equal bars 1-7), the last note on the tonic, 4-bar phrases\n"
+        "ending on the tonic or the dominant, the commonest keys; pitch-class, interval,\n"
+        "note-length, range, density and key distributions compared with the corpus (KL\n"
+        "divergence and overlap area, as MGEval); originality: the longest run of notes\n"
+        "copied from one corpus tune and the 2-bar windows (of 4 notes or more) found\n"
+        "verbatim in the corpus, silences included, anywhere in a tune.  Definitions:\n"
+        "src/analysis/metrics.h, src/analysis/origin.h.\n"
         "\n");
     fprintf(f,
         "With a model, -n melodies of --bars bars are generated at each temperature and\n"
         "set beside the corpus.  The corpus is read as the model's encoding gives it back\n"
         "(encode + decode: what the model could learn; roll13 moves tunes by octaves),\n"
-        "and cut into pieces of --bars bars, so both sides are the same length.  A\n"
+        "and cut into pieces of --bars bars, so both sides are the same length; the form\n"
+        "table also has the first --bars bars of each tune (how tunes open: --bars 16\n"
+        "gives the first strain) and compares keys and pitch classes with them.  A\n"
         "corpus piece's originality is measured against the other tunes.\n"
         "\n"
         "options:\n"
@@ -58,7 +62,11 @@ static void eval_usage(FILE *f)
         "  -t, --temperature T   sampling temperature; a list 0.5,0.8,1 gives a column\n"
         "                        each (the memorisation report) (1)\n"
         "  --temperatures LIST   the same\n"
-        "  --seed N              melody i uses seed N+i, the same at every temperature (1)\n",
+        "  --seed N              melody i uses seed N+i, the same at every temperature (1)\n"
+        "  --top-k K             draw only among the K most likely choices, as reel\n"
+        "                        generate does (0: off)\n"
+        "  --top-p P             draw only among the most likely choices that together\n"
+        "                        hold probability P, in (0, 1] (1: off)\n",
         EVAL_DEFAULT_N, EVAL_DEFAULT_BARS);
     fprintf(f,
         "  --prime rests         each melody follows 1 bar of silence, in the time\n"
@@ -67,7 +75,9 @@ static void eval_usage(FILE *f)
         "  --prime corpus        each melody continues a random %d-bar corpus excerpt; only\n"
         "                        the bars after it are measured\n"
         "  --test DIR            also the loss and accuracy of the model on the tunes in\n"
-        "                        DIR (held-out data), as reel train validates\n"
+        "                        DIR (held-out data), as reel train validates: the loss\n"
+        "                        per step, and per note (summed over every step of the\n"
+        "                        tunes, divided by their notes as the encoding gives them)\n"
         "  --copies              list the generated melodies with a copied window, with\n"
         "                        the reel generate line that makes each again (--json\n"
         "                        always lists them)\n"
@@ -88,9 +98,8 @@ static void eval_usage(FILE *f)
 
 static bool is_share(MetricsScalar k)
 {
-    return k == METRICS_MAJOR || k == METRICS_IN_KEY || k == METRICS_KEY_STABILITY ||
-           k == METRICS_REP1 || k == METRICS_REP2 || k == METRICS_REP1_TRANSPOSED ||
-           k == METRICS_COPIED_ANY;
+    return k != METRICS_KEY_R && k != METRICS_DENSITY && k != METRICS_RANGE &&
+           k != METRICS_SELF_SIM && k != METRICS_RUN && k != METRICS_RUN_TRANSPOSED;
 }
 
 static void cell(char *buf, size_t n, double v, bool share, int decimals)
@@ -116,7 +125,8 @@ static void print_table(const EvalColumn *cols, int nc)
     char cells[EVAL_MAX_TEMPS + 2][32];
     static const MetricsScalar shown[] = {
         METRICS_MAJOR, METRICS_KEY_R, METRICS_IN_KEY, METRICS_KEY_STABILITY, METRICS_DENSITY,
-        METRICS_RANGE, METRICS_REP1, METRICS_REP2, METRICS_REP1_TRANSPOSED, METRICS_SELF_SIM,
+        METRICS_RANGE, METRICS_REP1, METRICS_REP1_TRANSPOSED, METRICS_REP2,
+        METRICS_REP2_TRANSPOSED, METRICS_SELF_SIM,
     };
     for (int c = 0; c < nc; c++)
         snprintf(cells[c], 32, "%.12s", cols[c].label);
@@ -175,6 +185,45 @@ static void print_table(const EvalColumn *cols, int nc)
             }
             row(metrics_hist_label((MetricsHist)h), cells, nc);
         }
+    }
+}
+
+/* The form figures (metrics.h) of cols, and their keys' and pitch classes'
+ * overlap with ref's. */
+static void print_form(const EvalColumn *const *cols, int nc, const EvalColumn *ref)
+{
+    char cells[EVAL_MAX_TEMPS + 3][32];
+    static const MetricsScalar shown[] = {METRICS_REP4,       METRICS_REP8,
+                                          METRICS_STRAIN,     METRICS_LAST_TONIC,
+                                          METRICS_CAD_FULL,   METRICS_CAD_FULL_BEAT,
+                                          METRICS_CAD_HALF,   METRICS_CAD_HALF_BEAT};
+    printf("  form (metrics.h); overlaps with the %s column\n", ref->label);
+    for (size_t k = 0; k < sizeof shown / sizeof shown[0]; k++) {
+        for (int c = 0; c < nc; c++)
+            cell(cells[c], 32, cols[c]->set.s[shown[k]].mean, true, 1);
+        row(metrics_scalar_label(shown[k]), cells, nc);
+    }
+    for (int h = 0; h < 2; h++) {
+        MetricsHist which = h ? METRICS_H_PC : METRICS_H_KEY;
+        for (int c = 0; c < nc; c++)
+            cell(cells[c], 32,
+                 metrics_overlap(metrics_set_hist(&ref->set, which),
+                                 metrics_set_hist(&cols[c]->set, which),
+                                 metrics_hist_bins(which)),
+                 false, 2);
+        row(h ? "pitch-class histogram overlap" : "key histogram overlap", cells, nc);
+    }
+    printf("  commonest keys\n");
+    for (int c = 0; c < nc; c++) {
+        int top[3];
+        double sh[3];
+        char name[16];
+        int k = metrics_hist_top(cols[c]->set.key, METRICS_KEYS, 3, top, sh);
+        printf("    %-14.14s", cols[c]->label);
+        for (int i = 0; i < k; i++)
+            printf("%s%s %.0f%%", i ? ", " : " ", metrics_key_bin_name(top[i], name),
+                   100 * sh[i]);
+        printf("\n");
     }
 }
 
@@ -293,7 +342,20 @@ static void json_set(const EvalColumn *col, bool with_cmp)
     json_num(metrics_set_copied_share(s, true));
     printf(", \"run_max\": %d, \"query_ms\": ", s->run_max);
     json_num(col->queries ? 1e3 * col->query_sec / col->queries : NAN);
-    printf("}, \"histograms\": {");
+    printf("}, \"commonest_keys\": [");
+    {
+        int top[5];
+        double sh[5];
+        char name[16];
+        int k = metrics_hist_top(s->key, METRICS_KEYS, 5, top, sh);
+        for (int i = 0; i < k; i++) {
+            printf("%s{\"key\": \"%s\", \"share\": ", i ? ", " : "",
+                   metrics_key_bin_name(top[i], name));
+            json_num(sh[i]);
+            printf("}");
+        }
+    }
+    printf("], \"histograms\": {");
     for (int h = 0; h < METRICS_HISTS; h++) {
         const double *v = metrics_set_hist(s, (MetricsHist)h);
         double norm[32];
@@ -320,13 +382,16 @@ static void json_set(const EvalColumn *col, bool with_cmp)
         }
         printf("]");
     }
-    if (with_cmp && col->has_cmp) {
-        printf(", \"compare\": {");
+    for (int w = 0; w < 2 && with_cmp && col->has_cmp; w++) {
+        const MetricsCompare *cmp = w ? col->cmp_first : col->cmp;
+        if (w && col->temperature <= 0)
+            break;
+        printf(w ? ", \"compare_first_bars\": {" : ", \"compare\": {");
         for (int h = 0; h < METRICS_HISTS; h++) {
             printf("%s\"%s\": {\"kl\": ", h ? ", " : "", metrics_hist_key((MetricsHist)h));
-            json_num(col->cmp[h].kl);
+            json_num(cmp[h].kl);
             printf(", \"overlap\": ");
-            json_num(col->cmp[h].overlap);
+            json_num(cmp[h].overlap);
             printf("}");
         }
         printf("}");
@@ -343,7 +408,8 @@ typedef struct {
     bool have_model, json, quiet, tty, copies;
 } EvalArgs;
 
-enum { OPT_BARS = 256, OPT_TEMPS, OPT_SEED, OPT_PRIME, OPT_TEST, OPT_JSON, OPT_COPIES };
+enum { OPT_BARS = 256, OPT_TEMPS, OPT_SEED, OPT_PRIME, OPT_TEST, OPT_JSON, OPT_COPIES, OPT_TOPK,
+       OPT_TOPP };
 
 static const struct option longopts[] = {
     {"model", required_argument, NULL, 'm'},
@@ -353,6 +419,8 @@ static const struct option longopts[] = {
     {"temperature", required_argument, NULL, 't'},
     {"temperatures", required_argument, NULL, OPT_TEMPS},
     {"seed", required_argument, NULL, OPT_SEED},
+    {"top-k", required_argument, NULL, OPT_TOPK},
+    {"top-p", required_argument, NULL, OPT_TOPP},
     {"prime", required_argument, NULL, OPT_PRIME},
     {"test", required_argument, NULL, OPT_TEST},
     {"json", no_argument, NULL, OPT_JSON},
@@ -404,6 +472,21 @@ static int take_option(void *ctx, int ch, const char *v)
     case 't':
     case OPT_TEMPS: return parse_temps(v, o->temps, &o->n_temps) ? -1 : 2;
     case OPT_SEED: return cli_seed(ME, v, &o->seed) ? -1 : 2;
+    case OPT_TOPK: {
+        long k;
+        if (!cli_long(ME, "--top-k", v, 0, 1000000, &k))
+            return 2;
+        o->top_k = (int)k;
+        return -1;
+    }
+    case OPT_TOPP:
+        if (!cli_double(ME, "--top-p", v, -HUGE_VAL, HUGE_VAL, &o->top_p))
+            return 2;
+        if (!(o->top_p > 0 && o->top_p <= 1)) {
+            fprintf(stderr, ME ": --top-p must be in (0, 1], not %s\n", v);
+            return 2;
+        }
+        return -1;
     case OPT_PRIME:
         if (!strcmp(v, "rests"))
             o->prime = EVAL_PRIME_RESTS;
@@ -531,8 +614,9 @@ static void json_head(const EvalArgs *a, const EvalJob *j)
     }
     if (generated(a))
         printf(", \"bars\": %ld, \"melodies_per_temperature\": %ld, \"seed\": %llu, "
-               "\"prime\": \"%s\"", a->o.bars, a->o.n, (unsigned long long)a->o.seed,
-               a->o.prime == EVAL_PRIME_RESTS ? "rests" : "corpus");
+               "\"prime\": \"%s\", \"top_k\": %d, \"top_p\": %g", a->o.bars, a->o.n,
+               (unsigned long long)a->o.seed, a->o.prime == EVAL_PRIME_RESTS ? "rests" : "corpus",
+               a->o.top_k, a->o.top_p > 0 ? a->o.top_p : 1.0);
 }
 
 static void json_melody(const EvalArgs *a, const EvalJob *j)
@@ -580,6 +664,10 @@ static void json_report(const EvalArgs *a, const EvalJob *j)
         json_set(&j->cols[c], true);
     }
     printf("]");
+    if (j->has_first) {
+        printf(", \"first_bars\": ");
+        json_set(&j->first, false);
+    }
     if (generated(a))
         json_targets(j);
     if (a->o.test_dir) {
@@ -590,6 +678,8 @@ static void json_report(const EvalArgs *a, const EvalJob *j)
         json_num(j->test.positions ? j->test.loss : NAN);
         printf(", \"accuracy\": ");
         json_num(j->test.positions ? j->test.acc : NAN);
+        printf(", \"notes\": %lld, \"loss_per_note\": ", (long long)j->test_notes);
+        json_num(j->test_loss_note);
         printf("}");
     }
     printf("}\n");
@@ -649,6 +739,21 @@ static void text_melody(const EvalArgs *a, const EvalJob *j)
                origin_tune_name(j->ref.ix, mm->origin.run_tune));
 }
 
+/* The form table: model: corpus, its first bars, the generated columns,
+ * against the first bars; else the columns against the first. */
+static void text_form(const EvalJob *j)
+{
+    const EvalColumn *cols[EVAL_MAX_TEMPS + 3];
+    int nc = 0;
+    for (int c = 0; c < j->nc; c++) {
+        cols[nc++] = &j->cols[c];
+        if (c == 0 && j->has_first)
+            cols[nc++] = &j->first;
+    }
+    printf("\n");
+    print_form(cols, nc, j->has_first ? &j->first : cols[nc - 1]);
+}
+
 static void text_report(const EvalArgs *a, const EvalJob *j)
 {
     const EvalJobOpts *o = &a->o;
@@ -667,10 +772,13 @@ static void text_report(const EvalArgs *a, const EvalJob *j)
                (unsigned long long)(o->seed + (uint64_t)o->n - 1),
                o->prime == EVAL_PRIME_RESTS ? "1 bar of rests in the metre of a corpus tune"
                                             : "a 2-bar corpus excerpt (not measured)");
+    if (generated(a) && (o->top_k > 0 || (o->top_p > 0 && o->top_p < 1)))
+        printf("sampling   top-k %d, top-p %g\n", o->top_k, o->top_p > 0 ? o->top_p : 1.0);
     if (o->file)
         text_melody(a, j);
     printf("\n");
     print_table(j->cols, j->nc);
+    text_form(j);
     if (generated(a)) {
         printf("\n");
         print_targets(j->cols, j->nc, o->bars);
@@ -683,7 +791,9 @@ static void text_report(const EvalArgs *a, const EvalJob *j)
         if (a->m.net.head == HEAD_SIGMOID_BCE)
             printf(" (Keras: binary %.2f%%, categorical %.2f%%)", 100 * j->test.acc_bits,
                    100 * j->test.acc_argmax);
-        printf("\n");
+        printf("\n           loss %.4f per step, %.4f per note (%lld notes: the loss summed "
+               "over every step, over the notes)\n", j->test.loss, j->test_loss_note,
+               (long long)j->test_notes);
     }
 }
 

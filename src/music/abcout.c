@@ -84,10 +84,6 @@ static void sb_put_clean(Sb *b, const char *s, const char *sep)
 /* Key signature of the major key on each tonic pitch class (Db, Eb, F#, Ab,
  * Bb rather than their enharmonics). */
 static const int major_fifths[12] = {0, -5, 2, -3, 4, -1, 6, 1, -4, 3, -2, 5};
-static const char *const major_names[12] = {"C", "Db", "D", "Eb", "E", "F",
-                                            "F#", "G", "Ab", "A", "Bb", "B"};
-static const char *const minor_names[12] = {"C", "C#", "D", "D#", "E", "F",
-                                            "F#", "G", "G#", "A", "Bb", "B"};
 
 AbcKey abcout_key_estimate(const Tune *t)
 {
@@ -123,7 +119,7 @@ AbcKey abcout_key_estimate(const Tune *t)
 char *abcout_key_name(AbcKey k, char *buf)
 {
     int t = ((k.tonic % 12) + 12) % 12;
-    snprintf(buf, 8, "%s%s", k.minor ? minor_names[t] : major_names[t], k.minor ? "m" : "");
+    snprintf(buf, 8, "%s%s", keyprofile_tonic_name(t, k.minor), k.minor ? "m" : "");
     return buf;
 }
 

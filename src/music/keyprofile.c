@@ -25,3 +25,14 @@ double keyprofile_correlate(const double h[12], const double profile[12], int to
     }
     return sxx > 0 && syy > 0 ? sxy / sqrt(sxx * syy) : NAN;
 }
+
+const char *keyprofile_tonic_name(int tonic, bool minor)
+{
+    static const char *const major[12] = {"C", "Db", "D", "Eb", "E", "F",
+                                          "F#", "G", "Ab", "A", "Bb", "B"};
+    static const char *const minor_[12] = {"C", "C#", "D", "D#", "E", "F",
+                                           "F#", "G", "G#", "A", "Bb", "B"};
+    if (tonic < 0 || tonic > 11)
+        return "?";
+    return minor ? minor_[tonic] : major[tonic];
+}

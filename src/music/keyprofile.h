@@ -4,11 +4,14 @@
  * of the major and minor keys (tonic first) and their correlation with a
  * histogram of pitch classes (Krumhansl-Schmuckler key finding), which the
  * ABC writer (its K: line) and the melody metrics (key, in-key share) both
- * use.  What it is not: choosing among keys (ties and key signatures are
- * the callers' rules).
+ * use, and the names musicians give the keys' tonics, which both write.
+ * What it is not: choosing among keys (ties and key signatures are the
+ * callers' rules).
  */
 #ifndef REEL_KEYPROFILE_H
 #define REEL_KEYPROFILE_H
+
+#include <stdbool.h>
 
 extern const double keyprofile_major[12];
 extern const double keyprofile_minor[12];
@@ -16,5 +19,12 @@ extern const double keyprofile_minor[12];
 /* Pearson's correlation of h rotated to tonic (h[(tonic + i) % 12] against
  * profile[i], i = 0..11); NAN when h is flat (or empty). */
 double keyprofile_correlate(const double h[12], const double profile[12], int tonic);
+
+/* The tonic of the key on pitch class tonic (0 = C), spelled as the key
+ * signature a musician writes for it: flats for the majors F Bb Eb Ab Db
+ * and their relative minors (D G C F Bb), sharps for G D A E B F# and their
+ * relative minors (E B F# C# G# D#).  The six-accidental key is F# major and
+ * D# minor (6 sharps), as abcout's K: line has it.  "?" outside 0..11. */
+const char *keyprofile_tonic_name(int tonic, bool minor);
 
 #endif
