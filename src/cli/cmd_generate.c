@@ -53,6 +53,10 @@ static void generate_usage(FILE *f)
         "                        f32 (what training computes).  So a --seed may now and\n"
         "                        then draw a different note with another W\n"
         "  --precise             the same as --weights f32\n"
+        "  --range LO-HI         sound only pitches LO..HI (an instrument's range): pitch\n"
+        "                        names or MIDI numbers, e.g. G3-E7 or 55-100.  Without it\n"
+        "                        the model's range (reel info shows it: the pitches of the\n"
+        "                        tunes it was trained on); --range narrows that\n"
         "\n");
     fprintf(f,
         "prime (what the model continues):\n"
@@ -119,7 +123,7 @@ enum {
     OPT_TOPK = 256, OPT_TOPP, OPT_SEED, OPT_MONO, OPT_POLY, OPT_NOISE, OPT_PRIME,
     OPT_PRIME_BARS, OPT_METER, OPT_TEMPO, OPT_BARS, OPT_EVENTS, OPT_PROGRAM, OPT_PRINT,
     OPT_PRECISE,
-    OPT_WEIGHTS,
+    OPT_WEIGHTS, OPT_RANGE,
 };
 
 static const struct option longopts[] = {
@@ -133,6 +137,7 @@ static const struct option longopts[] = {
     {"noise", required_argument, NULL, OPT_NOISE},
     {"precise", no_argument, NULL, OPT_PRECISE},
     {"weights", required_argument, NULL, OPT_WEIGHTS},
+    {"range", required_argument, NULL, OPT_RANGE},
     {"prime", required_argument, NULL, OPT_PRIME},
     {"prime-bars", required_argument, NULL, OPT_PRIME_BARS},
     {"meter", required_argument, NULL, OPT_METER},
@@ -187,6 +192,7 @@ static bool parse_meter(const char *v, long *num, long *den)
 static bool sampling_option(GenArgs *a, int ch, const char *v, bool *bad)
 {
     SampleOpts *so = &a->rq.so;
+    ReelError err;
     double d = 0;
     long n = 0;
     switch (ch) {
@@ -214,6 +220,10 @@ static bool sampling_option(GenArgs *a, int ch, const char *v, bool *bad)
     case OPT_POLY: so->roll = SAMPLE_ROLL_POLY; return true;
     case OPT_PRECISE: a->rq.weights = NET_W_F32; return true;
     case OPT_WEIGHTS: *bad = !parse_weights(v, &a->rq.weights); return true;
+    case OPT_RANGE:
+        if ((*bad = range_parse(v, &a->rq.range, &err) != REEL_OK))
+            fprintf(stderr, ME ": %s\n", err.msg);
+        return true;
     default: return false;
     }
 }

@@ -17,6 +17,7 @@ GenRequest genreq_defaults(void)
     r.bars = GENREQ_DEFAULT_BARS;
     r.events = -1;
     r.program = -1;
+    r.range = range_none();
     return r;
 }
 
@@ -53,6 +54,11 @@ static void provenance(const GenRequest *rq, const Model *m, const Prime *p, con
     if (gen_roll_mode(g) != SAMPLE_ROLL_AUTO && so->roll != SAMPLE_ROLL_AUTO) {
         n = strlen(buf);
         snprintf(buf + n, size - n, ", %s", gen_roll_mode(g) == SAMPLE_ROLL_MONO ? "mono" : "poly");
+    }
+    if (range_known(rq->range)) {
+        char r[40];
+        n = strlen(buf);
+        snprintf(buf + n, size - n, ", range %s", range_name(gen_range(g), r, sizeof r));
     }
     n = strlen(buf);
     snprintf(buf + n, size - n, ", %s weights", weights_name(gen_weights(g)));
@@ -125,6 +131,8 @@ ReelStatus genreq_run(const GenRequest *rq, const Model *m, const Prime *p, GenR
         return s;
     if (rq->weights != NET_W_FAST)
         gen_set_weights(g, rq->weights);
+    if ((s = gen_set_range(g, rq->range, err)))
+        goto done;
     out->stage = GENREQ_PRIME;
     if ((s = prime_generator(g, p, out, err)))
         goto done;

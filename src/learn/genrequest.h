@@ -34,6 +34,7 @@ typedef struct {
     long events;              /* ... > 0: this many model steps */
     int program;              /* 1..128; <= 0: the prime's, else violin (piano for roll128
                                  and tokens) */
+    PitchRange range;         /* narrows the model's range (range_none: the model's) */
 } GenRequest;
 
 /* How far a run got: a failed run says where it stopped. */

@@ -238,6 +238,9 @@ ReelStatus job_data(TrainJob *j, ReelError *err)
     m->train.tunes_train = j->n_train;
     m->train.tunes_val = j->n_val;
     m->train.steps_train = (long)(sharded ? j->all.positions : j->train.positions);
+    /* The pitches the model may sound (range.h): the corpus's, as encoded. */
+    if ((s = range_of_tunes(&m->enc, m->vocab, tunes, j->corpus.n_tunes, &m->range, err)))
+        return s;
     corpus_free(&j->corpus); /* the encoded rows are all training needs */
     corpus_init(&j->corpus);
     return REEL_OK;
