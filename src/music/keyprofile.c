@@ -25,3 +25,22 @@ double keyprofile_correlate(const double h[12], const double profile[12], int to
     }
     return sxx > 0 && syy > 0 ? sxy / sqrt(sxx * syy) : NAN;
 }
+
+int keyprofile_best(const double h[12], bool *minor)
+{
+    double best = -INFINITY;
+    int tonic = -1;
+    bool is_minor = false;
+    for (int t = 0; t < 12; t++)
+        for (int mode = 0; mode < 2; mode++) {
+            double r = keyprofile_correlate(h, mode ? keyprofile_minor : keyprofile_major, t);
+            if (r > best) {
+                best = r;
+                tonic = t;
+                is_minor = mode == 1;
+            }
+        }
+    if (minor)
+        *minor = is_minor;
+    return tonic;
+}

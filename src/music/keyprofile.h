@@ -10,11 +10,18 @@
 #ifndef REEL_KEYPROFILE_H
 #define REEL_KEYPROFILE_H
 
+#include <stdbool.h>
+
 extern const double keyprofile_major[12];
 extern const double keyprofile_minor[12];
 
 /* Pearson's correlation of h rotated to tonic (h[(tonic + i) % 12] against
  * profile[i], i = 0..11); NAN when h is flat (or empty). */
 double keyprofile_correlate(const double h[12], const double profile[12], int tonic);
+
+/* The key whose profile correlates best with h, of the 24 (ties: the lower
+ * tonic, major before minor): its tonic's pitch class, and *minor (may be
+ * NULL); -1 when h is flat (or empty). */
+int keyprofile_best(const double h[12], bool *minor);
 
 #endif
