@@ -68,6 +68,18 @@ for m in models/*.reel; do
     [ $bad -eq 0 ] && ok
 done
 
+# The extremes of MIDI (a prime's notes stay as they are) in ABC, read back,
+# and in MIDI rendered to WAV.
+m=models/fiddle-lookback.reel
+expect_rc 0 "$REEL" generate -m $m --seed 1 --prime "C-1/4 G9/4 B-1/4 C#0/4" --bars 1 -o "$tmp/x.abc"
+expect_rc 0 "$REEL" convert "$tmp/x.abc" -o "$tmp/x.mid"
+midicsv "$tmp/x.mid" | awk -F', ' '$3 == "Note_on_c" && $6 > 0 { print $5 + 0 }' | head -4 \
+    | tr '\n' ' ' > "$tmp/p"
+has "$tmp/p" "^0 127 11 13 " "C-1 G9 B-1 C#0 written as ABC read back as 0 127 11 13"
+expect_rc 0 "$REEL" generate -m $m --seed 1 --prime "C-1/4 G9/4" --bars 1 -o "$tmp/y.mid"
+expect_rc 0 "$REEL" render "$tmp/y.mid" -o "$tmp/y.wav"
+[ -s "$tmp/y.wav" ] && ok || fail "C-1 and G9 render to WAV"
+
 # ---- --range ----------------------------------------------------------------------
 m=models/fiddle-lookback.reel
 for seed in 1 2 3; do

@@ -14,9 +14,9 @@ static void info_usage(FILE *f)
     fprintf(f,
         "usage: reel info [OPTIONS] MODEL...\n"
         "\n"
-        "Print what a model file holds: encoding, network, training settings and\n"
-        "progress, validation figures, checksum.  A damaged, truncated or foreign file\n"
-        "gets a message saying what is wrong (exit 1).\n"
+        "Print what a model file holds: encoding, the pitch range it keeps to, network,\n"
+        "training settings and progress, validation figures, checksum.  A damaged,\n"
+        "truncated or foreign file gets a message saying what is wrong (exit 1).\n"
         "\n"
         "options:\n"
         "  --vocab N    also list the N most frequent tokens (tokens models)\n"
