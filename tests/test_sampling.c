@@ -345,6 +345,19 @@ static void note(Tune *t, int32_t at, int32_t d, int p)
     REQUIRE(tune_add_note(t, at, d, p, 80, &err) == REEL_OK, "%s", err.msg);
 }
 
+static void test_key_best(void)
+{
+    double flat[12] = {0}, c_major[12] = {5, 0, 2, 0, 3, 2, 0, 4, 0, 2, 0, 1};
+    double a_minor[12] = {2, 0, 2, 3, 3, 2, 0, 2, 1, 5, 0, 1}, ones[12];
+    bool minor = true;
+    for (int i = 0; i < 12; i++)
+        ones[i] = 1.0;
+    CHECK(keyprofile_best(flat, &minor) == -1 && keyprofile_best(ones, NULL) == -1,
+          "no notes, or all alike: no key");
+    CHECK(keyprofile_best(c_major, &minor) == 0 && !minor, "C major");
+    CHECK(keyprofile_best(a_minor, &minor) == 9 && minor, "A minor");
+}
+
 static void test_cadence_rule(void)
 {
     static const int line[] = {67, 64, 62, 60, 62, 64, 67, 72, 71, 69, 67, 65, 64, 62};
@@ -479,6 +492,7 @@ int main(void)
     test_of_tunes();
     test_file();
     test_never_outside();
+    test_key_best();
     test_cadence_rule();
     test_cadence_stop();
     test_shipped_exports();

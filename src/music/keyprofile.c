@@ -31,8 +31,8 @@ int keyprofile_best(const double h[12], bool *minor)
     double best = -INFINITY;
     int tonic = -1;
     bool is_minor = false;
-    for (int t = 0; t < 12; t++)
-        for (int mode = 0; mode < 2; mode++) {
+    for (int mode = 0; mode < 2; mode++)
+        for (int t = 0; t < 12; t++) {
             double r = keyprofile_correlate(h, mode ? keyprofile_minor : keyprofile_major, t);
             if (r > best) {
                 best = r;

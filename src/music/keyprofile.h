@@ -19,9 +19,10 @@ extern const double keyprofile_minor[12];
  * profile[i], i = 0..11); NAN when h is flat (or empty). */
 double keyprofile_correlate(const double h[12], const double profile[12], int tonic);
 
-/* The key whose profile correlates best with h, of the 24 (ties: the lower
- * tonic, major before minor): its tonic's pitch class, and *minor (may be
- * NULL); -1 when h is flat (or empty). */
+/* The key whose profile correlates best with h, of the 24 (ties: major
+ * before minor, then the lower tonic from C, as the melody metrics have it):
+ * its tonic's pitch class, and *minor (may be NULL); -1 when h is flat (or
+ * empty). */
 int keyprofile_best(const double h[12], bool *minor);
 
 #endif
