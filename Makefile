@@ -214,6 +214,13 @@ $(BUILD)/bench/%: bench/%.c $(ALL_LIBS)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $< $(ALL_LIBS) $(LDLIBS_ALL)
 
+# One-off tools (tools/*.c) on the whole core, like bench/.
+$(BUILD)/tools/%: ROOM := cli
+$(BUILD)/tools/%: tools/%.c $(ALL_LIBS)
+	@mkdir -p $(@D)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $< $(ALL_LIBS) $(LDLIBS_ALL)
+
 run: $(BIN)
 	./$(BIN) studio --model models/fiddle-lookback.reel
 

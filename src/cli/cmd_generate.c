@@ -53,6 +53,10 @@ static void generate_usage(FILE *f)
         "                        f32 (what training computes).  So a --seed may now and\n"
         "                        then draw a different note with another W\n"
         "  --precise             the same as --weights f32\n"
+        "  --range LO-HI         sound only pitches LO..HI (an instrument's range): pitch\n"
+        "                        names or MIDI numbers, e.g. G3-E7 or 55-100.  Without it\n"
+        "                        the model's range (reel info shows it: the pitches of the\n"
+        "                        tunes it was trained on); --range narrows that\n"
         "\n");
     fprintf(f,
         "prime (what the model continues):\n"
@@ -86,6 +90,11 @@ static void generate_usage(FILE *f)
         "  --bars N              N bars (%d); the output ends on a bar line\n"
         "  --events N            N steps of the model instead: 16th steps (rolls, melody),\n"
         "                        tokens (tokens; the token papers made 500), notes (regress)\n"
+        "  --end cadence         with --bars N: go on past bar N, a bar at a time, until a\n"
+        "                        bar ends in a cadence (the last note on the tonic of the\n"
+        "                        melody's key, held at least a beat), at most %d bars more\n"
+        "                        (then it stops anyway and says so).  --end bars: stop at\n"
+        "                        bar N (the default)\n"
         "\n"
         "output:\n"
         "  -o, --output FILE     FILE.mid or FILE.midi: MIDI; FILE.abc: ABC notation (one\n"
@@ -101,7 +110,7 @@ static void generate_usage(FILE *f)
         "Exit status: 0 success; 1 failure (the model or prime file does not load, the\n"
         "prime does not fit the model, the output cannot be written); 2 bad usage\n"
         "(unknown option, bad number, a note name or note value that is not one).\n",
-        GENREQ_DEFAULT_BARS);
+        GENREQ_DEFAULT_BARS, GENREQ_CADENCE_BARS);
 }
 
 #define ME "reel generate"
@@ -119,7 +128,7 @@ enum {
     OPT_TOPK = 256, OPT_TOPP, OPT_SEED, OPT_MONO, OPT_POLY, OPT_NOISE, OPT_PRIME,
     OPT_PRIME_BARS, OPT_METER, OPT_TEMPO, OPT_BARS, OPT_EVENTS, OPT_PROGRAM, OPT_PRINT,
     OPT_PRECISE,
-    OPT_WEIGHTS,
+    OPT_WEIGHTS, OPT_RANGE, OPT_END,
 };
 
 static const struct option longopts[] = {
@@ -133,12 +142,14 @@ static const struct option longopts[] = {
     {"noise", required_argument, NULL, OPT_NOISE},
     {"precise", no_argument, NULL, OPT_PRECISE},
     {"weights", required_argument, NULL, OPT_WEIGHTS},
+    {"range", required_argument, NULL, OPT_RANGE},
     {"prime", required_argument, NULL, OPT_PRIME},
     {"prime-bars", required_argument, NULL, OPT_PRIME_BARS},
     {"meter", required_argument, NULL, OPT_METER},
     {"tempo", required_argument, NULL, OPT_TEMPO},
     {"bars", required_argument, NULL, OPT_BARS},
     {"events", required_argument, NULL, OPT_EVENTS},
+    {"end", required_argument, NULL, OPT_END},
     {"output", required_argument, NULL, 'o'},
     {"program", required_argument, NULL, OPT_PROGRAM},
     {"print", no_argument, NULL, OPT_PRINT},
@@ -187,6 +198,7 @@ static bool parse_meter(const char *v, long *num, long *den)
 static bool sampling_option(GenArgs *a, int ch, const char *v, bool *bad)
 {
     SampleOpts *so = &a->rq.so;
+    ReelError err;
     double d = 0;
     long n = 0;
     switch (ch) {
@@ -214,6 +226,10 @@ static bool sampling_option(GenArgs *a, int ch, const char *v, bool *bad)
     case OPT_POLY: so->roll = SAMPLE_ROLL_POLY; return true;
     case OPT_PRECISE: a->rq.weights = NET_W_F32; return true;
     case OPT_WEIGHTS: *bad = !parse_weights(v, &a->rq.weights); return true;
+    case OPT_RANGE:
+        if ((*bad = range_parse(v, &a->rq.range, &err) != REEL_OK))
+            fprintf(stderr, ME ": %s\n", err.msg);
+        return true;
     default: return false;
     }
 }
@@ -242,6 +258,13 @@ static int take_option(void *ctx, int ch, const char *v)
         return -1;
     case OPT_BARS: return cli_long(ME, "--bars", v, 1, 100000, &a->rq.bars) ? -1 : 2;
     case OPT_EVENTS: return cli_long(ME, "--events", v, 1, 10000000, &a->rq.events) ? -1 : 2;
+    case OPT_END:
+        if (strcmp(v, "cadence") && strcmp(v, "bars")) {
+            fprintf(stderr, ME ": --end is cadence or bars, not '%s'\n", v);
+            return 2;
+        }
+        a->rq.to_cadence = !strcmp(v, "cadence");
+        return -1;
     case 'o': a->output = v; return -1;
     case OPT_PROGRAM:
         if (!cli_long(ME, "--program", v, 1, 128, &program))
@@ -270,6 +293,10 @@ static int check_args(GenArgs *a, int argc, char **argv)
     }
     if (a->rq.bars > 0 && a->rq.events > 0) {
         fprintf(stderr, ME ": give --bars or --events, not both\n");
+        return 2;
+    }
+    if (a->rq.to_cadence && a->rq.events > 0) {
+        fprintf(stderr, ME ": --end cadence counts bars: give --bars N, not --events\n");
         return 2;
     }
     if (sample_opts_check(&a->rq.so, &err)) {
@@ -351,6 +378,29 @@ static void print_warnings(const GenResult *r, const Model *m)
                 "passed); the output stops at step %d of %d\n", r->time, r->end);
 }
 
+/* Where --end cadence stopped, and why. */
+static void print_cadence(const GenArgs *a, const GenResult *r)
+{
+    static const char *const pcs[12] = {"C", "C#", "D", "Eb", "E", "F",
+                                        "F#", "G", "Ab", "A", "Bb", "B"};
+    const Cadence *c = &r->cad;
+    char last[6];
+    if (r->cadence) {
+        fprintf(stderr, "stopped at a cadence on %s (%s %s) after bar %ld", pcs[c->tonic],
+                pcs[c->tonic], c->minor ? "minor" : "major", a->rq.bars + r->extra_bars);
+        if (r->extra_bars)
+            fprintf(stderr, ", %d bar%s past %ld", r->extra_bars, r->extra_bars == 1 ? "" : "s",
+                    a->rq.bars);
+        fprintf(stderr, "\n");
+    } else if (r->reached) {
+        fprintf(stderr, ME ": warning: no cadence within %d bars after bar %ld: stopped at bar "
+                "%ld anyway (the last note %s, %d steps, in %s %s)\n", GENREQ_CADENCE_BARS,
+                a->rq.bars, a->rq.bars + r->extra_bars,
+                c->last_pitch >= 0 ? pitch_name(c->last_pitch, last) : "none", (int)c->held,
+                c->tonic >= 0 ? pcs[c->tonic] : "no key", c->minor ? "minor" : "major");
+    }
+}
+
 /* The file, the notes on stdout, the summary: 0 or 1. */
 static int write_result(const GenArgs *a, const Prime *p, const GenResult *r)
 {
@@ -378,7 +428,7 @@ static int write_result(const GenArgs *a, const Prime *p, const GenResult *r)
         free(text);
     }
     if (!a->quiet) {
-        long bars = a->rq.bars;
+        long bars = a->rq.bars + r->extra_bars;
         if (a->output)
             fprintf(stderr, "wrote %s: ", a->output);
         fprintf(stderr, "%ld notes generated (%ld steps", (long)(r->tune.n_notes - r->span.first_note),
@@ -387,6 +437,8 @@ static int write_result(const GenArgs *a, const Prime *p, const GenResult *r)
             fprintf(stderr, ", %ld bar%s", bars, bars == 1 ? "" : "s");
         fprintf(stderr, ") after a prime of %s; seed %llu (--seed %llu repeats it)\n", p->desc,
                 (unsigned long long)a->rq.seed, (unsigned long long)a->rq.seed);
+        if (a->rq.to_cadence)
+            print_cadence(a, r);
     }
     return 0;
 }

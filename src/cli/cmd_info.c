@@ -14,9 +14,9 @@ static void info_usage(FILE *f)
     fprintf(f,
         "usage: reel info [OPTIONS] MODEL...\n"
         "\n"
-        "Print what a model file holds: encoding, network, training settings and\n"
-        "progress, validation figures, checksum.  A damaged, truncated or foreign file\n"
-        "gets a message saying what is wrong (exit 1).\n"
+        "Print what a model file holds: encoding, the pitch range it keeps to, network,\n"
+        "training settings and progress, validation figures, checksum.  A damaged,\n"
+        "truncated or foreign file gets a message saying what is wrong (exit 1).\n"
         "\n"
         "options:\n"
         "  --vocab N    also list the N most frequent tokens (tokens models)\n"
@@ -32,7 +32,7 @@ static void print_model(const char *path, const Model *m, int vocab_n)
     const TrainProgress *p = &m->progress;
     static const char *const heads[] = {"sigmoid + binary cross-entropy",
                                         "softmax + cross-entropy", "linear + mean squared error"};
-    char hex[17];
+    char hex[17], range[40];
     struct stat st;
     model_checksum_hex(m, hex);
     printf("%s\n", path);
@@ -49,6 +49,13 @@ static void print_model(const char *path, const Model *m, int vocab_n)
                m->enc.repeats ? "; 2 more outputs: as 1 / 2 bars back" : "");
     if (m->vocab)
         printf("  vocabulary     %d tokens\n", vocab_size(m->vocab));
+    if (range_known(m->range))
+        printf("  pitch range    %s: the training tunes', kept to in generation\n",
+               range_name(m->range, range, sizeof range));
+    else
+        printf("  pitch range    not recorded (an older file): generation keeps to what the "
+               "encoding can sound, %s\n",
+               range_name(range_of_encoding(&m->enc, m->vocab), range, sizeof range));
     printf("  network        %d -> %d x LSTM %d", c->n_in, c->layers, c->hidden);
     if (c->batchnorm)
         printf(" -> batch norm");

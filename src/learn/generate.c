@@ -30,6 +30,9 @@ struct Generator {
     NetWeights weights;       /* the weights asked for (gen_set_weights) */
     SampleRollMode roll;      /* opts.roll resolved: MONO or POLY (rolls), else AUTO */
     Rng rng;
+    PitchRange range;         /* the pitches it may draw: the model's and gen_set_range's */
+    PitchRange asked;         /* gen_set_range's (range_none: none) */
+    uint8_t *allow;           /* (n_out) 1: the class or output may be drawn (range) */
 
     NetState *state;
     float *logits;            /* (n_out) the pending step's logits: they predict row n */
@@ -121,6 +124,53 @@ static SampleRollMode resolve_roll(EncKind k, SampleRollMode r)
     return r;
 }
 
+/* The pitch a class or output sounds (-1: none, a rest or hold). */
+static int class_pitch(const Generator *g, int cls, EncToken *tk)
+{
+    const char *s;
+    switch (g->enc.kind) {
+    case ENC_MELODY:
+        return cls >= 2 && cls < MELODY_CLASSES ? cls - 2 : -1;
+    case ENC_ROLL13:
+    case ENC_ROLL13_ONSET:
+    case ENC_ROLL128:
+        return g->base + cls - g->shift;
+    case ENC_TOKENS:
+        s = cls == VOCAB_UNK ? NULL : vocab_token(g->vocab, cls);
+        if (!s || !enc_token_parse(s, tk) || tk->n == 0)
+            return -1;
+        return tk->pitch[0];
+    default:
+        return -1;
+    }
+}
+
+/* g->range from the model's and the asked range; g->allow from them.
+ * Rolls: the model's range is in the encoding's frame (output q is base + q),
+ * the asked one where the output sounds, after the seed's octave shift is
+ * undone; so set again after priming. */
+static void set_allow(Generator *g)
+{
+    PitchRange own = range_effective(g->m->range, &g->enc, g->m->vocab);
+    PitchRange asked = range_known(g->asked) ? g->asked : range_all();
+    int n = g->head == HEAD_SIGMOID_BCE ? g->P : g->n_out, live = 0;
+    g->range = range_meet(own, g->asked);
+    memset(g->allow, 0, (size_t)g->n_out + 1);
+    for (int c = 0; c < n; c++) {
+        EncToken tk;
+        int p = class_pitch(g, c, &tk);
+        int in_frame = g->head == HEAD_SIGMOID_BCE ? g->base + c : p;
+        bool ok = p < 0 ? g->enc.kind != ENC_TOKENS || c != VOCAB_UNK
+                        : range_has(own, in_frame) && range_has(asked, p);
+        if (ok && p >= 0 && g->enc.kind == ENC_TOKENS)
+            ok = range_has(g->range, tk.pitch[tk.n - 1]);
+        g->allow[c] = ok;
+        live += ok;
+    }
+    if (g->enc.kind == ENC_TOKENS && live == 0)
+        g->allow[VOCAB_UNK] = 1; /* nothing fits: silence (<unk> decodes to nothing) */
+}
+
 ReelStatus gen_new(Generator **out, const Model *m, const SampleOpts *o, uint64_t seed,
                    ReelError *err)
 {
@@ -169,12 +219,13 @@ ReelStatus gen_new(Generator **out, const Model *m, const SampleOpts *o, uint64_
     g->probs = calloc(k, sizeof *g->probs);
     g->ext = calloc(k, sizeof *g->ext);
     g->scratch = calloc(k, sizeof *g->scratch);
+    g->allow = calloc(k, sizeof *g->allow);
     g->row = calloc((size_t)(g->width > 0 ? g->width : 1), sizeof *g->row);
     g->lookback = enc_lookback(&m->enc);
     g->repeats = enc_repeats(&m->enc);
     if (g->lookback && !(g->lb_row = calloc(ENC_LOOKBACK_WIDTH, sizeof *g->lb_row)))
         goto oom;
-    if (!g->state || !g->logits || !g->probs || !g->ext || !g->scratch || !g->row)
+    if (!g->state || !g->logits || !g->probs || !g->ext || !g->scratch || !g->allow || !g->row)
         goto oom;
     for (int i = 0; i <= GEN_REST_MAX; i++)
         g->rest_id[i] = -1;
@@ -197,6 +248,8 @@ ReelStatus gen_new(Generator **out, const Model *m, const SampleOpts *o, uint64_
                 g->rest_id[d] = vocab_id(m->vocab, name);
             }
     }
+    g->asked = range_none();
+    set_allow(g);
     /* the fast copy for the steps: int8 where the CPU has VNNI, else fp16;
      * without it (cannot be made) float */
     gen_set_weights(g, NET_W_FAST);
@@ -245,6 +298,7 @@ void gen_free(Generator *g)
     free(g->probs);
     free(g->ext);
     free(g->scratch);
+    free(g->allow);
     free(g->row);
     free(g->lb_row);
     free(g->x);
@@ -265,6 +319,26 @@ ReelStatus gen_set_opts(Generator *g, const SampleOpts *o, ReelError *err)
     g->opts = *o;
     g->roll = resolve_roll(g->enc.kind, o->roll);
     return REEL_OK;
+}
+
+ReelStatus gen_set_range(Generator *g, PitchRange r, ReelError *err)
+{
+    PitchRange own = range_effective(g->m->range, &g->enc, g->m->vocab);
+    char a[40], b[40];
+    if (range_known(r)) {
+        PitchRange both = range_meet(own, r);
+        if (both.lo > both.hi)
+            return reel_fail(err, REEL_EARG, "--range %s does not meet the model's range %s",
+                             range_name(r, a, sizeof a), range_name(own, b, sizeof b));
+    }
+    g->asked = range_known(r) ? r : range_none();
+    set_allow(g);
+    return REEL_OK;
+}
+
+PitchRange gen_range(const Generator *g)
+{
+    return g->range;
 }
 
 const SampleOpts *gen_opts(const Generator *g)
@@ -413,6 +487,7 @@ static void start_over(Generator *g)
     g->clock = 0;
     g->seed_end = 0;
     g->shift = 0;
+    set_allow(g);
     g->lb_offset = 0;
     g->primed = false;
     net_state_reset(g->state);
@@ -519,6 +594,7 @@ ReelStatus gen_prime_tune(Generator *g, const Tune *seed, GenPrimeInfo *info, Re
     if (g->enc.kind == ENC_TOKENS && e.st.unknown > 0)
         info_unknown_tokens(g, seed, info);
     g->shift = e.shift;
+    set_allow(g);
     for (int32_t i = 0; i < e.n && !st; i++)
         st = push_row(g, e.x ? e.x + (size_t)i * (size_t)e.f : NULL, e.ids ? e.ids[i] : 0,
                       false, err);
@@ -617,8 +693,9 @@ ReelStatus gen_prime_rests(Generator *g, int bars, const Tune *meta, GenPrimeInf
 static void class_dist(Generator *g)
 {
     memcpy(g->ext, g->logits, (size_t)g->n_out * sizeof *g->ext);
-    if (g->enc.kind == ENC_TOKENS && g->n_out > 1)
-        g->ext[VOCAB_UNK] = -INFINITY;
+    for (int c = 0; c < g->n_out; c++)
+        if (!g->allow[c] && !(g->repeats && c >= MELODY_CLASSES))
+            g->ext[c] = -INFINITY;
     if (g->repeats) {
         int pos, len;
         int32_t last = g->n - 1 - g->lb_offset;
@@ -627,7 +704,7 @@ static void class_dist(Generator *g)
             g->rep_class[k] = last >= 0 ? enc_repeat_class(g->ids + g->lb_offset, last, len,
                                                            ENC_REPEAT1 + k)
                                         : -1;
-            if (g->rep_class[k] < 0)
+            if (g->rep_class[k] < 0 || !g->allow[g->rep_class[k]])
                 g->ext[ENC_REPEAT1 + k] = -INFINITY;
         }
     }
@@ -639,6 +716,9 @@ static void mono_dist(Generator *g)
 {
     g->ext[0] = 0.0f;
     memcpy(g->ext + 1, g->logits, (size_t)g->P * sizeof *g->ext);
+    for (int q = 0; q < g->P; q++)
+        if (!g->allow[q])
+            g->ext[1 + q] = -INFINITY;
     sample_dist(g->ext, g->P + 1, &g->opts, g->probs, g->scratch);
 }
 
@@ -656,6 +736,9 @@ static void sample_roll(Generator *g, float *row)
     } else {
         sample_bernoulli(g->logits, P, g->opts.temperature, g->opts.top_k, &g->rng, row,
                          g->scratch);
+        for (int q = 0; q < P; q++)
+            if (!g->allow[q])
+                row[q] = 0.0f;
     }
     if (!g->onsets)
         return;
@@ -682,7 +765,7 @@ static void sample_regress(Generator *g, float *row)
         v += s * 8.0 * rng_normal(&g->rng);
         d += s * 0.5 * rng_normal(&g->rng);
     }
-    row[0] = (float)round_clamp(p, 0, 127) / 127.0f;
+    row[0] = (float)round_clamp(p, g->range.lo, g->range.hi) / 127.0f;
     row[1] = (float)round_clamp(v, 1, 127) / 127.0f;
     row[2] = (float)round_clamp(d, 0, GEN_REGRESS_MAX_DELTA) / 16.0f;
 }
@@ -931,7 +1014,8 @@ int gen_next_top(Generator *g, SampleTop *out, int max, double *entropy, bool *i
             /* Class 0: no pitch sounds; 1 + q: pitch q sounds. */
             double none = 1.0, h = 0.0;
             for (int q = 0; q < g->P; q++)
-                g->probs[1 + q] = sample_sigmoid(g->logits[q], g->opts.temperature);
+                g->probs[1 + q] = g->allow[q] ? sample_sigmoid(g->logits[q], g->opts.temperature)
+                                              : 0.0f;
             if (g->opts.top_k > 0 && g->opts.top_k < g->P) {
                 /* Only the top_k most likely pitches may sound (as sample_bernoulli). */
                 int m = sample_top(g->probs + 1, g->P, g->scratch, g->opts.top_k);

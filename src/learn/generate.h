@@ -38,6 +38,15 @@
  *     the row fed back is one the decoder reads exactly.  noise = 0 gives
  *     the model's values as they are (then T does nothing).
  *
+ * Range: a generator never draws a pitch outside its range, the model's
+ * (Model.range; for a model that recorded none, what its encoding can sound:
+ * range.h) met with gen_set_range's.  melody (and --lookback): note-on
+ * classes outside get probability 0, and so does a repeat label whose class
+ * is one; tokens: every token with a pitch outside (rests stay); rolls: the
+ * outputs outside are forced off (mono: never drawn); regress: the pitch is
+ * clipped into the range.  The seed's own notes are kept as they are, and a
+ * hold goes on holding one.  The next-note distribution is the masked one.
+ *
  * Seeds (gen_prime_*), and what the output holds:
  *   a Tune: encoded with the model's encoding (roll13 default: moved by whole
  *     octaves and folded like training data, and the generated part decodes
@@ -106,6 +115,11 @@ typedef struct {
 ReelStatus gen_new(Generator **out, const Model *m, const SampleOpts *o, uint64_t seed,
                    ReelError *err);
 void gen_free(Generator *g);                                /* accepts NULL */
+
+/* Narrow the range to r (range_none: back to the model's); from the next
+ * row on.  REEL_EARG (naming --range) when r and the model's do not meet. */
+ReelStatus gen_set_range(Generator *g, PitchRange r, ReelError *err);
+PitchRange gen_range(const Generator *g);   /* the range in force */
 
 /* Change the sampling options; they apply from the next row on. */
 ReelStatus gen_set_opts(Generator *g, const SampleOpts *o, ReelError *err);

@@ -17,6 +17,7 @@ GenRequest genreq_defaults(void)
     r.bars = GENREQ_DEFAULT_BARS;
     r.events = -1;
     r.program = -1;
+    r.range = range_none();
     return r;
 }
 
@@ -54,6 +55,16 @@ static void provenance(const GenRequest *rq, const Model *m, const Prime *p, con
         n = strlen(buf);
         snprintf(buf + n, size - n, ", %s", gen_roll_mode(g) == SAMPLE_ROLL_MONO ? "mono" : "poly");
     }
+    if (rq->to_cadence && rq->events <= 0) {
+        n = strlen(buf);
+        snprintf(buf + n, size - n, " then to the next cadence (at most %d more)",
+                 GENREQ_CADENCE_BARS);
+    }
+    if (range_known(rq->range)) {
+        char r[40];
+        n = strlen(buf);
+        snprintf(buf + n, size - n, ", range %s", range_name(gen_range(g), r, sizeof r));
+    }
     n = strlen(buf);
     snprintf(buf + n, size - n, ", %s weights", weights_name(gen_weights(g)));
 }
@@ -81,6 +92,26 @@ static ReelStatus prime_generator(Generator *g, const Prime *p, GenResult *out, 
     return gen_prime_tune(g, &p->tune, &out->info, err);
 }
 
+/* Bar by bar past rq->bars until the bar line at out->end has a cadence, or
+ * GENREQ_CADENCE_BARS more bars were made. */
+static ReelStatus to_cadence(const GenRequest *rq, Generator *g, GenResult *out, ReelError *err)
+{
+    ReelStatus s = REEL_OK;
+    for (;;) {
+        Tune t;
+        if ((s = gen_tune(g, out->end, &t, NULL, err)))
+            return s;
+        out->cadence = cadence_at(&t, out->end, &out->cad);
+        tune_free(&t);
+        if (out->cadence || out->extra_bars >= GENREQ_CADENCE_BARS)
+            return REEL_OK;
+        out->extra_bars++;
+        out->end = gen_bars_end(g, (int)rq->bars + out->extra_bars);
+        if ((s = gen_until(g, out->end, 0, &out->reached, err)) || !out->reached)
+            return s;
+    }
+}
+
 static ReelStatus generate(const GenRequest *rq, Generator *g, GenResult *out, ReelError *err)
 {
     ReelStatus s;
@@ -91,6 +122,8 @@ static ReelStatus generate(const GenRequest *rq, Generator *g, GenResult *out, R
     } else {
         out->end = gen_bars_end(g, (int)rq->bars);
         s = gen_until(g, out->end, 0, &out->reached, err);
+        if (!s && out->reached && rq->to_cadence)
+            s = to_cadence(rq, g, out, err);
     }
     out->time = gen_time(g);
     return s;
@@ -125,6 +158,8 @@ ReelStatus genreq_run(const GenRequest *rq, const Model *m, const Prime *p, GenR
         return s;
     if (rq->weights != NET_W_FAST)
         gen_set_weights(g, rq->weights);
+    if ((s = gen_set_range(g, rq->range, err)))
+        goto done;
     out->stage = GENREQ_PRIME;
     if ((s = prime_generator(g, p, out, err)))
         goto done;

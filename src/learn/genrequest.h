@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cadence.h"
 #include "generate.h"
 #include "model.h"
 #include "nn.h"
@@ -23,6 +24,7 @@
 #include "tune.h"
 
 #define GENREQ_DEFAULT_BARS 8
+#define GENREQ_CADENCE_BARS 8     /* --end cadence: bars it may go on past N */
 
 typedef struct {
     const char *model_path;   /* named in the provenance and the title */
@@ -34,6 +36,10 @@ typedef struct {
     long events;              /* ... > 0: this many model steps */
     int program;              /* 1..128; <= 0: the prime's, else violin (piano for roll128
                                  and tokens) */
+    PitchRange range;         /* narrows the model's range (range_none: the model's) */
+    bool to_cadence;          /* bars: go on past them, a bar at a time, until the bar
+                                 line has a cadence (music/cadence.h), at most
+                                 GENREQ_CADENCE_BARS more bars; then stop anyway */
 } GenRequest;
 
 /* How far a run got: a failed run says where it stopped. */
@@ -51,6 +57,9 @@ typedef struct {
     bool reached;             /* bars: false when the model stopped time (regress) */
     int32_t end;              /* bars: the step the output was to end at; -1 for events */
     int32_t time;             /* where the output got to */
+    int extra_bars;           /* to_cadence: bars made past rq.bars */
+    bool cadence;             /* to_cadence: it stopped at a cadence (else at the limit) */
+    Cadence cad;              /* to_cadence: what the last bar line had */
     Tune tune;                /* owned: the prime (unless rests) and what follows */
     GenSpan span;             /* where the generated part starts in tune */
     char title[300];          /* "STEM, seed N" or "NAME, continued by STEM" (also tune.name) */

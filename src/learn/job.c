@@ -215,6 +215,34 @@ ReelStatus job_build(TrainJob *j, ReelError *err)
     return REEL_OK;
 }
 
+/* The pitches the model may sound (range.h): the corpus's, as encoded; over
+ * every rank's share when sharded. */
+static ReelStatus job_range(TrainJob *j, ReelError *err)
+{
+    Model *m = j->m;
+    int64_t mine[2], *all = NULL, *counts;
+    int ranks = dist_size(j->dist);
+    ReelStatus s = range_of_tunes(&m->enc, m->vocab, j->corpus.tunes, j->corpus.n_tunes,
+                                  &m->range, err);
+    if (!job_sharded(j) || (s = job_agree(j, s, err)))
+        return s;
+    if (!(counts = calloc((size_t)ranks, sizeof *counts)))
+        return reel_fail(err, REEL_ENOMEM, "out of memory");
+    mine[0] = range_known(m->range) ? m->range.lo : 128;
+    mine[1] = range_known(m->range) ? m->range.hi : -1;
+    if (!(s = dist_gather_i64(j->dist, mine, 2, &all, counts, err))) {
+        PitchRange r = {128, -1};
+        for (int i = 0; i < ranks; i++) {
+            r.lo = all[2 * i] < r.lo ? (int)all[2 * i] : r.lo;
+            r.hi = all[2 * i + 1] > r.hi ? (int)all[2 * i + 1] : r.hi;
+        }
+        m->range = range_known(r) ? r : range_none();
+    }
+    free(all);
+    free(counts);
+    return s;
+}
+
 ReelStatus job_data(TrainJob *j, ReelError *err)
 {
     Model *m = j->m;
@@ -238,6 +266,8 @@ ReelStatus job_data(TrainJob *j, ReelError *err)
     m->train.tunes_train = j->n_train;
     m->train.tunes_val = j->n_val;
     m->train.steps_train = (long)(sharded ? j->all.positions : j->train.positions);
+    if ((s = job_range(j, err)))
+        return s;
     corpus_free(&j->corpus); /* the encoded rows are all training needs */
     corpus_init(&j->corpus);
     return REEL_OK;

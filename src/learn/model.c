@@ -30,6 +30,7 @@ void model_init(Model *m)
     memset(m, 0, sizeof *m);
     m->progress.val_loss = m->progress.val_acc = NAN;
     m->progress.best_val_loss = INFINITY;
+    m->range = range_none();
 }
 
 void model_free(Model *m)
@@ -134,6 +135,8 @@ static void w_header(Writer *w, const Model *m)
         w_printf(w, "lookback 1\n");
     if (m->enc.repeats)
         w_printf(w, "repeat_labels 1\n");
+    if (range_known(m->range))
+        w_printf(w, "pitch_range %d %d\n", m->range.lo, m->range.hi);
     w_printf(w, "n_in %d\nin_classes %d\nhidden %d\nlayers %d\ndense %d\nbatchnorm %d\n",
              c->n_in, c->in_classes, c->hidden, c->layers, c->dense, c->batchnorm);
     w_printf(w, "dropout %.9g\nrec_dropout %.9g\nn_out %d\nhead %d\n", c->dropout,
@@ -261,6 +264,7 @@ typedef enum {
     HK_RNG,       /* four hex words */
     HK_TEXT,      /* the rest of the line */
     HK_ENCODING, HK_HEAD, HK_OPTIMIZER,
+    HK_RANGE,     /* two MIDI pitches, 0 <= lo <= hi <= 127 */
 } HeaderType;
 
 typedef struct {
@@ -279,6 +283,7 @@ static const HeaderKey header_keys[] = {
     HK("durations", HK_BOOL, enc.durations),
     HK("lookback", HK_BOOL, enc.lookback),
     HK("repeat_labels", HK_BOOL, enc.repeats),
+    HK("pitch_range", HK_RANGE, range),
     HK("in_classes", HK_BOOL, net.in_classes),
     HK("batchnorm", HK_BOOL, net.batchnorm),
     HK("n_in", HK_INT, net.n_in),
@@ -373,6 +378,13 @@ static ReelStatus header_value(const HeaderKey *k, void *field, const char *v, c
             return REEL_EARG;
         *(OptimKind *)field = (OptimKind)i;
         return REEL_OK;
+    case HK_RANGE: {
+        PitchRange *r = field;
+        char tail;
+        if (sscanf(v, "%d %d%c", &r->lo, &r->hi, &tail) != 2 || !range_known(*r))
+            return REEL_EARG;
+        return REEL_OK;
+    }
     }
     return REEL_OK;
 }

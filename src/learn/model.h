@@ -10,7 +10,10 @@
  *                                       floats with 9 significant digits);
  *                                       "lookback 1" and "repeat_labels 1"
  *                                       only for melody --lookback (absent:
- *                                       0, so older files load as they were)
+ *                                       0, so older files load as they were);
+ *                                       "pitch_range LO HI" (MIDI) when the
+ *                                       training tunes' range is known (absent:
+ *                                       not recorded, range.h says what then)
  *   "vocab\n" + vocab_write text        only for the tokens encoding
  *   "weights\n"
  *   u64 n, n x f32                      parameters (net_params layout)
@@ -32,6 +35,7 @@
 #include "err.h"
 #include "nn.h"
 #include "optim.h"
+#include "range.h"
 #include "rng.h"
 #include "vocab.h"
 
@@ -74,6 +78,8 @@ typedef struct {
     Optim optim;           /* state kept for --resume; state NULL when not */
     uint64_t checksum;     /* of the file it was loaded from or last saved to */
     char created[32];      /* UTC time of the save, ISO 8601 */
+    PitchRange range;      /* the training tunes' pitches after encoding; range_none:
+                              not recorded (files from before it) */
 } Model;
 
 /* An empty model (no network).  model_free releases what it owns. */

@@ -208,7 +208,6 @@ static Spelling spell(const KeyCtx *c, int pitch)
 /* Body                                                                      */
 
 #define ABC_OCTAVES 12  /* letter octaves -1..10 */
-#define ABC_LOWEST 12   /* C0: abc2midi 4.84 misreads accidentals in octave -1 */
 
 typedef struct {
     Sb *b;
@@ -266,7 +265,9 @@ static void put_pitch(Writer *w, int pitch)
         oi = ABC_OCTAVES - 1;
     by_pitch = w->bar_alt[s.letter][oi] != 127 ? w->bar_alt[s.letter][oi] : w->key.alt[s.letter];
     by_letter = w->letter_alt[s.letter] != 127 ? w->letter_alt[s.letter] : w->key.alt[s.letter];
-    if (by_pitch != want || by_letter != want) {
+    /* Octave -1 (five commas): abc2midi 4.84 applies the key signature to
+     * the wrong letter there, so every note in it carries its accidental. */
+    if (s.octave < 0 || by_pitch != want || by_letter != want) {
         sb_puts(w->b, want > 0 ? "^" : want < 0 ? "_" : "=");
         w->bar_alt[s.letter][oi] = (int8_t)want;
         w->letter_alt[s.letter] = (int8_t)want;
@@ -333,13 +334,6 @@ static ReelStatus check_mono(const Tune *t, ReelError *err)
                              (long)i, (long)a->onset, (long)a->dur);
         if (i > 0 && a->onset < t->notes[i - 1].onset)
             return reel_fail(err, REEL_EARG, "ABC: the notes are not sorted (tune_sort)");
-        if (a->pitch < ABC_LOWEST) {
-            char name[6];
-            return reel_fail(err, REEL_EARG,
-                             "ABC: note %ld is %s, below C0, where ABC players go wrong (abc2midi "
-                             "misreads its accidentals): write MIDI (.mid) instead", (long)i,
-                             pitch_name(a->pitch, name));
-        }
         if (i > 0 && a->onset < end)
             overlaps++;
         if (a->onset + a->dur > end)

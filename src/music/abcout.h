@@ -34,10 +34,14 @@
  * and also safe for readers that carry it to every octave; a tied note after
  * a bar line gets its accidental again.
  *
+ * Every MIDI pitch 0..127 is written (octave marks repeat as far as needed:
+ * C,,,,, is C-1 = MIDI 0, g'''' is G9 = 127).  In octave -1 every note
+ * carries its accidental (= ^ _): abc2midi 4.84 applies the key signature to
+ * the wrong letter there.
+ *
  * Refused (REEL_EARG, the message says to write MIDI instead): polyphony --
  * ABC here is one line of melody, so a tune in which a note starts before
- * the previous one ends; and notes below C0 (MIDI 12), five commas down,
- * where abc2midi 4.84 reads accidentals and key signatures wrongly.
+ * the previous one ends.
  *
  * Nothing here prints.  abcout_write writes through a temporary file beside
  * the target and renames it.

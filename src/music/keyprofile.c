@@ -36,3 +36,22 @@ const char *keyprofile_tonic_name(int tonic, bool minor)
         return "?";
     return minor ? minor_[tonic] : major[tonic];
 }
+
+int keyprofile_best(const double h[12], bool *minor)
+{
+    double best = -INFINITY;
+    int tonic = -1;
+    bool is_minor = false;
+    for (int mode = 0; mode < 2; mode++)
+        for (int t = 0; t < 12; t++) {
+            double r = keyprofile_correlate(h, mode ? keyprofile_minor : keyprofile_major, t);
+            if (r > best) {
+                best = r;
+                tonic = t;
+                is_minor = mode == 1;
+            }
+        }
+    if (minor)
+        *minor = is_minor;
+    return tonic;
+}

@@ -27,4 +27,10 @@ double keyprofile_correlate(const double h[12], const double profile[12], int to
  * D# minor (6 sharps), as abcout's K: line has it.  "?" outside 0..11. */
 const char *keyprofile_tonic_name(int tonic, bool minor);
 
+/* The key whose profile correlates best with h, of the 24 (ties: major
+ * before minor, then the lower tonic from C, as the melody metrics have it):
+ * its tonic's pitch class, and *minor (may be NULL); -1 when h is flat (or
+ * empty). */
+int keyprofile_best(const double h[12], bool *minor);
+
 #endif
