@@ -18,20 +18,13 @@ static const char *const pc_names[12] = {"C", "C#", "D", "D#", "E", "F",
 
 MetricsKey metrics_key_of(const double pc[METRICS_PC])
 {
-    MetricsKey best = {-1, false, NAN};
-    for (int mode = 0; mode < 2; mode++)
-        for (int tonic = 0; tonic < 12; tonic++) {
-            double r = keyprofile_correlate(pc, mode ? keyprofile_minor : keyprofile_major,
-                                            tonic);
-            if (isnan(r))
-                return best;   /* a flat (or empty) histogram has no key */
-            if (best.tonic < 0 || r > best.r) {
-                best.tonic = tonic;
-                best.minor = mode == 1;
-                best.r = r;
-            }
-        }
-    return best;
+    MetricsKey k = {-1, false, NAN};
+    k.tonic = keyprofile_best(pc, &k.minor);
+    if (k.tonic >= 0)
+        k.r = keyprofile_correlate(pc, k.minor ? keyprofile_minor : keyprofile_major, k.tonic);
+    else
+        k.minor = false;
+    return k;
 }
 
 const int metrics_rep_k[METRICS_REP_K] = {1, 2, 4, 8};
