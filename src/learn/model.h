@@ -10,7 +10,11 @@
  *                                       floats with 9 significant digits);
  *                                       "lookback 1" and "repeat_labels 1"
  *                                       only for melody --lookback (absent:
- *                                       0, so older files load as they were)
+ *                                       0, so older files load as they were);
+ *                                       "lookback_bars", "phrase", "tune_events",
+ *                                       "condition", "cond_key", "cond_meter",
+ *                                       "transpose" only with a form option
+ *                                       (encode.h; absent: 0)
  *   "vocab\n" + vocab_write text        only for the tokens encoding
  *   "weights\n"
  *   u64 n, n x f32                      parameters (net_params layout)

@@ -17,4 +17,20 @@ extern const double keyprofile_minor[12];
  * profile[i], i = 0..11); NAN when h is flat (or empty). */
 double keyprofile_correlate(const double h[12], const double profile[12], int tonic);
 
+/* A key as one number: 0..11 the major key on that tonic (0 = C), 12..23
+ * the minor key on tonic k - 12.  KEYPROFILE_KEYS of them. */
+#define KEYPROFILE_KEYS 24
+
+/* The key whose profile h fits best (major before minor, lower tonic
+ * first on ties); -1 when h is flat or empty. */
+int keyprofile_best(const double h[12]);
+
+/* "D", "Bb", "F#m", "Em" (flats for F Bb Eb Ab Db, minor with "m") into
+ * buf (8 bytes); "?" for a number outside 0..23.  Returns buf. */
+char *keyprofile_name(int key, char buf[8]);
+
+/* Read a key name: a letter A-G (either case), an optional # or b, an
+ * optional "m" (also "min", "minor") or "maj"/"major"; -1 if not a key. */
+int keyprofile_parse(const char *s);
+
 #endif
