@@ -10,9 +10,8 @@ read through the same model's prime (`--prime FILE --prime-bars 16
 --events 1`, the one generated step dropped), so both sides are the note
 text reel writes.
 
-A bar is the text between bar lines; a note held over a bar line stays in
-the bar it starts in, so two bars are equal when their notes (pitches and
-values) and rests are.  reel eval gets these figures in another branch;
+Two bars are equal when their notes and rests (onsets in the bar, pitches,
+lengths) are; a note held over a bar line counts in the bar it starts in.  reel eval gets these figures in another branch;
 this script only helps until then.
 
 usage: tools/form_figures.py REEL MODEL N [--corpus DIR] [-- GENERATE-ARGS...]
@@ -52,25 +51,37 @@ def steps(value):
 
 
 def parse(text, max_bars=16):
-    """Bars (lists of tokens) and notes (pitch, steps) of the first
-    max_bars bars of reel's note text."""
-    bars, notes = [], []
-    for chunk in text.replace("\n", " ").split("|")[:max_bars]:
-        toks = chunk.split()
-        bars.append(toks)
-        for t in toks:
-            if "/" not in t:
-                continue
-            head, value = t.split("/", 1)
-            if head.lower() == "r":
-                continue
-            ps = [pitch(p) for p in head.split(".")]
-            ps = [p for p in ps if p is not None]
-            if ps:
-                notes.append((max(ps), steps(value)))
-    if bars and not bars[-1]:
-        bars.pop()
-    return bars, notes
+    """Bars and notes (pitch, steps) of the first max_bars bars of reel's
+    note text.  Each token goes to the bar its onset falls in (a note held
+    over a bar line hides that line in the text); the bar length is the
+    shortest distance between the bar lines written.  A bar is the tuple of
+    its (onset in the bar, pitch or rest, steps)."""
+    events, lines, at = [], [], 0.0
+    for t in text.replace("\n", " ").split():
+        if t == "|":
+            lines.append(at)
+            continue
+        if "/" not in t:
+            continue
+        head, value = t.split("/", 1)
+        d = steps(value)
+        ps = [] if head.lower() == "r" else [pitch(p) for p in head.split(".")]
+        ps = [p for p in ps if p is not None]
+        events.append((at, max(ps) if ps else None, d))
+        at += d
+    gaps = [b - a for a, b in zip([0.0] + lines, lines) if b - a > 0]
+    bar = min(gaps) if gaps else 16.0
+    bars = [[] for _ in range(max_bars)]
+    notes = []
+    for on, p, d in events:
+        k = int(on // bar)
+        if k >= max_bars:
+            break
+        bars[k].append((on - k * bar, p, d))
+        if p is not None:
+            notes.append((p, d))
+    used = int(events[-1][0] // bar) + 1 if events else 0
+    return [tuple(b) for b in bars[:min(used, max_bars)]], notes
 
 
 def corr(h, prof, tonic):
