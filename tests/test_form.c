@@ -496,6 +496,65 @@ static void test_conditioning(void)
     model_free(&m);
 }
 
+/* The first k steps of t (notes cut there). */
+static void cut(const Tune *t, int32_t k, Tune *out)
+{
+    ReelError err;
+    REQUIRE(tune_copy_meta(out, t, &err) == REEL_OK, "%s", err.msg);
+    for (int32_t i = 0; i < t->n_notes; i++) {
+        Note a = t->notes[i];
+        if (a.onset < k)
+            add(out, a.onset, a.onset + a.dur > k ? k - a.onset : a.dur, a.pitch);
+    }
+    out->n_steps = k;
+    tune_sort(out);
+}
+
+/* A generator primed with a tune's first k steps feeds the row that
+ * data_fill makes for predicting step k: training and generation agree. */
+static void test_rows_agree(void)
+{
+    Tune t;
+    Dataset d;
+    Model m;
+    ReelError err;
+    EncOpts o = ALL;
+    Window w;
+    static float x[256 * 729];
+    static int32_t y[256];
+    static float mask[256];
+    int F = enc_in_width(&ALL, NULL);
+    tune_in(&t, 9, 8);
+    REQUIRE(tune_add_sig(&t, 90, 2, 4, &err) == REEL_OK, "%s", err.msg);
+    for (int32_t s = 0, k = 0; s + 3 <= 200; s += 1 + k % 3, k++)
+        add(&t, s, 1 + k % 3, 62 + (k * 7) % 12);
+    t.n_steps = 200;
+    tune_sort(&t);
+    REQUIRE(data_build(&d, &t, NULL, 1, &o, NULL, &err) == REEL_OK, "%s", err.msg);
+    REQUIRE(d.n_tunes == 1 && d.rows == 202, "one tune of 202 rows, not %d of %lld", d.n_tunes, (long long)d.rows);
+    w = (Window){0, 0, 201};
+    data_fill(&d, &w, 1, 256, 1, x, NULL, NULL, y, mask);
+    CHECK(y[200] == enc_end_label(&ALL), "the last target is the end");
+    o.cond_key = d.key[0];
+    make_model(&m, o, 8, 7);
+    for (int32_t k = 1; k <= 200; k += 37) {
+        Generator *g;
+        Tune part;
+        tune_init(&part);
+        cut(&t, k, &part);
+        REQUIRE(gen_new(&g, &m, NULL, 1, &err) == REEL_OK, "%s", err.msg);
+        REQUIRE(gen_prime_tune(g, &part, NULL, &err) == REEL_OK, "%s", err.msg);
+        CHECK(gen_rows(g) == k + 1 && gen_time(g) == k, "primed: start and %d rows", k);
+        CHECK(memcmp(gen_input_row(g), x + (size_t)k * (size_t)F, (size_t)F * sizeof *x) == 0,
+              "the generator's row predicting step %d is data_fill's", k);
+        gen_free(g);
+        tune_free(&part);
+    }
+    model_free(&m);
+    data_free(&d);
+    tune_free(&t);
+}
+
 int main(void)
 {
     const char *dir = test_tmpdir();
@@ -507,6 +566,7 @@ int main(void)
     test_transpose();
     test_model_file(dir);
     test_conditioning();
+    test_rows_agree();
     test_training(dir);
     test_ends_by_itself(dir);
     TEST_END();
