@@ -14,7 +14,10 @@ Two bars are equal when their notes and rests (onsets in the bar, pitches,
 lengths) are; a note held over a bar line counts in the bar it starts in.  reel eval gets these figures in another branch;
 this script only helps until then.
 
-usage: tools/form_figures.py REEL MODEL N [--corpus DIR] [-- GENERATE-ARGS...]
+--bars B measures B bars instead of 16 (with a model that ends its tunes
+itself, a large B gives the endings it chose).
+
+usage: tools/form_figures.py REEL MODEL N [--bars B] [--corpus DIR] [-- GENERATE-ARGS...]
 """
 import os
 import subprocess
@@ -48,6 +51,17 @@ def steps(value):
         base = 16.0 / float(part.rstrip("."))
         total += base * (1.5 if dots else 1.0)
     return total
+
+
+def drop_generated(text):
+    """The corpus side: the one step `--events 1` adds after the prime.  A
+    note-on is a 1-step note at the very end (a hold only lengthens the
+    prime's last note, an off adds a rest): take it off."""
+    toks = text.split()
+    if toks and "/" in toks[-1] and not toks[-1].lower().startswith("r/") and \
+            steps(toks[-1].split("/", 1)[1]) == 1:
+        toks.pop()
+    return " ".join(toks)
 
 
 def parse(text, max_bars=16):
@@ -93,7 +107,8 @@ def corr(h, prof, tonic):
     return sxy / (sxx * syy) ** 0.5 if sxx > 0 else float("nan")
 
 
-def tonic(notes):
+def key_of(notes):
+    """0..11 major, 12..23 minor (keyprofile.h's numbering), or None."""
     h = [0.0] * 12
     for p, d in notes:
         h[p % 12] += d
@@ -101,16 +116,25 @@ def tonic(notes):
     for k in range(24):
         r = corr(h, MAJOR if k < 12 else MINOR, k % 12)
         if r == r and r > top:
-            best, top = k % 12, r
+            best, top = k, r
     return best
 
 
-def figures(texts):
+def tonic(notes):
+    k = key_of(notes)
+    return None if k is None else k % 12
+
+
+KEYS = ["C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
+
+
+def figures(texts, max_bars=16):
     eq = {4: [0, 0], 8: [0, 0]}
     tonic_end = melodies = 0
     lengths = []
+    keys = {}
     for text in texts:
-        bars, notes = parse(text)
+        bars, notes = parse(text, max_bars)
         lengths.append(len(bars))
         if not notes:
             continue
@@ -119,13 +143,19 @@ def figures(texts):
             for i in range(k, len(bars)):
                 eq[k][1] += 1
                 eq[k][0] += bars[i] == bars[i - k]
+        k = key_of(notes)
+        if k is not None:
+            name = KEYS[k % 12] + ("m" if k >= 12 else "")
+            keys[name] = keys.get(name, 0) + 1
         t = tonic(notes)
         tonic_end += t is not None and notes[-1][0] % 12 == t
     pct = lambda a, b: 100.0 * a / b if b else 0.0
     return {"melodies": melodies,
             "bar = 4 back %": pct(*eq[4]), "bar = 8 back %": pct(*eq[8]),
             "last note on the tonic %": pct(tonic_end, melodies),
-            "mean bars": sum(lengths) / len(lengths) if lengths else 0}
+            "mean bars": sum(lengths) / len(lengths) if lengths else 0,
+            "commonest keys": ", ".join("%s %.0f%%" % (k, 100.0 * v / melodies) for k, v in
+                                        sorted(keys.items(), key=lambda kv: -kv[1])[:3])}
 
 
 def run(cmd):
@@ -138,7 +168,9 @@ def main(argv):
         sys.exit(__doc__)
     reel, model, n = argv[1], argv[2], int(argv[3])
     rest = argv[4:]
-    corpus = None
+    corpus, bars = None, 16
+    if rest[:1] == ["--bars"]:
+        bars, rest = int(rest[1]), rest[2:]
     if rest[:1] == ["--corpus"]:
         corpus, rest = rest[1], rest[2:]
     if rest[:1] == ["--"]:
@@ -148,13 +180,13 @@ def main(argv):
         files = sorted(f for f in os.listdir(corpus) if f.lower().endswith((".mid", ".abc")))
         for f in files[:n]:
             out = run([reel, "generate", "-m", model, "--prime", os.path.join(corpus, f),
-                       "--prime-bars", "16", "--events", "1", "-q", "--seed", "1"] + rest)
-            texts.append(out)
+                       "--prime-bars", str(bars), "--events", "1", "-q", "--seed", "1"] + rest)
+            texts.append(drop_generated(out))
     else:
         for s in range(1, n + 1):
-            texts.append(run([reel, "generate", "-m", model, "--bars", "16", "--seed", str(s),
+            texts.append(run([reel, "generate", "-m", model, "--bars", str(bars), "--seed", str(s),
                               "-q"] + rest))
-    for k, v in figures(texts).items():
+    for k, v in figures(texts, bars).items():
         print("%-26s %s" % (k, "%.1f" % v if isinstance(v, float) else v))
 
 
