@@ -14,6 +14,7 @@
 #include "abcout.h"
 #include "cli.h"
 #include "genrequest.h"
+#include "keyprofile.h"
 #include "midi.h"
 #include "model.h"
 #include "prime.h"
@@ -83,7 +84,10 @@ static void generate_usage(FILE *f)
         PRIME_CORPUS_BARS);
     fprintf(f,
         "  --meter N/D           time signature of the output (default: the prime file's,\n"
-        "                        else 4/4); bar lengths follow it\n"
+        "                        else the training tunes' commonest for a --condition\n"
+        "                        model, else 4/4); bar lengths follow it\n"
+        "  --key K               a --condition model: the key to write in (\"D\", \"Bb\",\n"
+        "                        \"Em\"; default: the training tunes' commonest)\n"
         "  --tempo BPM           tempo in quarter notes a minute (the prime's, else 120)\n"
         "\n"
         "length (after the prime):\n"
@@ -120,6 +124,7 @@ typedef struct {
     GenRequest rq;
     const char *prime, *output;
     long prime_bars, meter_num, meter_den;
+    int key;                 /* --key: 0..23 (keyprofile.h), -1 when not given */
     double tempo;
     bool have_seed, quiet, print, abc;
 } GenArgs;
@@ -128,7 +133,7 @@ enum {
     OPT_TOPK = 256, OPT_TOPP, OPT_SEED, OPT_MONO, OPT_POLY, OPT_NOISE, OPT_PRIME,
     OPT_PRIME_BARS, OPT_METER, OPT_TEMPO, OPT_BARS, OPT_EVENTS, OPT_PROGRAM, OPT_PRINT,
     OPT_PRECISE,
-    OPT_WEIGHTS, OPT_RANGE, OPT_END,
+    OPT_WEIGHTS, OPT_RANGE, OPT_END, OPT_KEY,
 };
 
 static const struct option longopts[] = {
@@ -146,6 +151,7 @@ static const struct option longopts[] = {
     {"prime", required_argument, NULL, OPT_PRIME},
     {"prime-bars", required_argument, NULL, OPT_PRIME_BARS},
     {"meter", required_argument, NULL, OPT_METER},
+    {"key", required_argument, NULL, OPT_KEY},
     {"tempo", required_argument, NULL, OPT_TEMPO},
     {"bars", required_argument, NULL, OPT_BARS},
     {"events", required_argument, NULL, OPT_EVENTS},
@@ -247,6 +253,12 @@ static int take_option(void *ctx, int ch, const char *v)
     case OPT_PRIME: a->prime = v; return -1;
     case OPT_PRIME_BARS: return cli_long(ME, "--prime-bars", v, 1, 4096, &a->prime_bars) ? -1 : 2;
     case OPT_METER: return parse_meter(v, &a->meter_num, &a->meter_den) ? -1 : 2;
+    case OPT_KEY:
+        if ((a->key = keyprofile_parse(v)) < 0) {
+            fprintf(stderr, ME ": --key needs a key like D, Bb, F#m or Em, not '%s'\n", v);
+            return 2;
+        }
+        return -1;
     case OPT_TEMPO:
         if (!cli_double(ME, "--tempo", v, -HUGE_VAL, HUGE_VAL, &a->tempo))
             return 2;
@@ -327,6 +339,7 @@ static int parse_args(GenArgs *a, int argc, char **argv)
     a->rq.bars = -1;
     a->prime = "rests";
     a->prime_bars = -1;
+    a->key = -1;
     if ((rc = cli_getopt(argc, argv, "m:t:o:qh", longopts, take_option, a)) >= 0)
         return rc;
     return check_args(a, argc, argv);
@@ -373,7 +386,10 @@ static void print_warnings(const GenResult *r, const Model *m)
                     "time: the top note of a chord)\n", info->st.dropped,
                     info->st.dropped == 1 ? " was" : "s were", enc_name(m->enc.kind));
     }
-    if (r->stage >= GENREQ_DECODE && !r->reached)
+    if (r->stage >= GENREQ_DECODE && !r->reached && enc_end_label(&m->enc) >= 0)
+        fprintf(stderr, ME ": the tune ended by itself (the model's end of a tune) at step %d, "
+                "before the %d asked for\n", r->time, r->end);
+    else if (r->stage >= GENREQ_DECODE && !r->reached)
         fprintf(stderr, ME ": warning: the model kept its notes at one time (no time "
                 "passed); the output stops at step %d of %d\n", r->time, r->end);
 }
@@ -443,6 +459,28 @@ static int write_result(const GenArgs *a, const Prime *p, const GenResult *r)
     return 0;
 }
 
+/* --key and the default metre of a --condition model (encode.h): 0, or 2
+ * when the model cannot take the key. */
+static int conditioning(GenArgs *a, Model *m)
+{
+    int num, den;
+    if (a->key >= 0 && !(enc_form(&m->enc) && m->enc.cond)) {
+        fprintf(stderr, ME ": --key needs a model trained with --condition; %s was not\n",
+                a->rq.model_path);
+        return 2;
+    }
+    if (!(enc_form(&m->enc) && m->enc.cond))
+        return 0;
+    if (a->key >= 0)
+        m->enc.cond_key = a->key;
+    if (a->meter_num <= 0 && a->prime && !strcmp(a->prime, "rests") &&
+        enc_meter_sig(m->enc.cond_meter, &num, &den)) {
+        a->meter_num = num;
+        a->meter_den = den;
+    }
+    return 0;
+}
+
 static int run(const GenArgs *a, const Model *m, const Prime *p)
 {
     GenResult r;
@@ -484,7 +522,7 @@ int cmd_generate(int argc, char **argv)
     if (model_load(&m, a.rq.model_path, 0, 0, &err)) {
         fprintf(stderr, ME ": %s\n", err.msg);
         rc = 1;
-    } else if ((rc = prime_ready(&a, &p)) == 0) {
+    } else if ((rc = conditioning(&a, &m)) == 0 && (rc = prime_ready(&a, &p)) == 0) {
         rc = run(&a, &m, &p);
     }
     prime_free(&p);

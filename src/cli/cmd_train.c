@@ -56,6 +56,18 @@ static void train_usage(FILE *f)
         "                      and the place in the bar (Magenta's Lookback RNN)\n"
         "  --repeat-labels     with --lookback: two more outputs, \"as 1 bar back\" and\n"
         "                      \"as 2 bars back\", so that copying is one choice\n"
+        "  --lookback-bars L   --lookback looking back the bars in L, a list of 1 2 4 8\n"
+        "                      (\"1,2,4,8\"; --lookback alone is 1,2); one repeat label each\n"
+        "  --phrase-position   --lookback also reading the bar within 4, 8, 16 and the beat\n"
+        "  --tune-events       --lookback with start- and end-of-tune events: generation\n"
+        "                      starts as a tune starts and may end by itself\n"
+        "  --condition         --lookback also reading the tune's metre and key (reel\n"
+        "                      generate --key, --meter choose them)\n"
+        "  --transpose T       --lookback: each tune also transposed, by every shift in T\n"
+        "                      (\"-2,2,5\", -12..12) or \"all\" (every other key), when its\n"
+        "                      notes stay in the corpus's range; held-out tunes are not\n"
+        );
+    fprintf(f,
         "  --vocab-min N       tokens: tokens seen fewer than N times become <unk> (1)\n"
         "  --part NAME         train on the track NAME (e.g. PIANO) instead of the melody\n"
         "  --no-phase          no grid-phase search when quantizing\n"
@@ -255,13 +267,17 @@ typedef struct {
 enum { O_ENC = 256, O_PLAIN, O_DUR, O_VMIN, O_PART, O_NOPHASE, O_MAXT, O_VAL, O_HID, O_LAY,
        O_DENSE, O_BN, O_DROP, O_RDROP, O_WIN, O_BATCH, O_EPOCHS, O_OPT, O_LR, O_CLIP,
        O_SEED, O_THR, O_MAXB, O_CKB, O_CKM, O_LOG, O_RESUME, O_MPITO, O_PROGRESS,
-       O_LOOKBACK, O_REPEATS };
+       O_LOOKBACK, O_REPEATS, O_LBBARS, O_PHRASE, O_EVENTS, O_COND, O_TRANSPOSE };
 
 static const struct option train_longopts[] = {
     {"encoding", required_argument, NULL, O_ENC}, {"plain", no_argument, NULL, O_PLAIN},
     {"durations", no_argument, NULL, O_DUR}, {"vocab-min", required_argument, NULL, O_VMIN},
     {"lookback", no_argument, NULL, O_LOOKBACK},
     {"repeat-labels", no_argument, NULL, O_REPEATS},
+    {"lookback-bars", required_argument, NULL, O_LBBARS},
+    {"phrase-position", no_argument, NULL, O_PHRASE},
+    {"tune-events", no_argument, NULL, O_EVENTS}, {"condition", no_argument, NULL, O_COND},
+    {"transpose", required_argument, NULL, O_TRANSPOSE},
     {"part", required_argument, NULL, O_PART}, {"no-phase", no_argument, NULL, O_NOPHASE},
     {"max-tunes", required_argument, NULL, O_MAXT},
     {"val-split", required_argument, NULL, O_VAL},
@@ -339,6 +355,57 @@ static bool train_word_opt(int ch, const char *arg, JobConfig *c)
     }
 }
 
+/* A comma list of numbers lo..hi into a bit set (bit v - lo); "all" gives
+ * all_bits when all_bits != 0.  False (said why) when bad. */
+static bool bit_list(const char *opt, const char *arg, long lo, long hi, int all_bits, int *set)
+{
+    const char *p = arg;
+    *set = 0;
+    if (all_bits && !strcmp(arg, "all")) {
+        *set = all_bits;
+        return true;
+    }
+    while (*p) {
+        char *end;
+        long v = strtol(p, &end, 10);
+        if (end == p || v < lo || v > hi || (*end && *end != ',')) {
+            fprintf(stderr, "reel train: %s wants a list of numbers %ld..%ld%s, not '%s'\n",
+                    opt, lo, hi, all_bits ? " or all" : "", arg);
+            return false;
+        }
+        *set |= 1 << (v - lo);
+        p = *end ? end + 1 : end;
+    }
+    return true;
+}
+
+/* The form options (encode.h): each implies --lookback. */
+static bool form_opt(int ch, const char *arg, EncOpts *e)
+{
+    int set = 0;
+    e->lookback = true;
+    switch (ch) {
+    case O_LBBARS:
+        if (!bit_list("--lookback-bars", arg, 1, 8, 0, &set))
+            return false;
+        if (set & ~(1 | 2 | 8 | 128)) {
+            fprintf(stderr, "reel train: --lookback-bars takes 1, 2, 4 and 8, not '%s'\n", arg);
+            return false;
+        }
+        e->back = (set & 1) | (set & 2) | ((set & 8) >> 1) | ((set & 128) >> 4);
+        return true;
+    case O_PHRASE: e->phrase = true; return true;
+    case O_EVENTS: e->events = true; return true;
+    case O_COND: e->cond = true; return true;
+    case O_TRANSPOSE:
+        if (!bit_list("--transpose", arg, -12, 12, ENC_SHIFTS_ALL, &set))
+            return false;
+        e->shifts = set & ~(1 << 12);
+        return true;
+    default: return false;
+    }
+}
+
 /* One option; false when it was bad (the message said why). */
 static bool train_opt(int ch, const char *arg, TrainArgs *a)
 {
@@ -352,6 +419,8 @@ static bool train_opt(int ch, const char *arg, TrainArgs *a)
     case O_DUR: c->enc.durations = true; return true;
     case O_LOOKBACK: c->enc.lookback = true; return true;
     case O_REPEATS: c->enc.repeats = true; return true;
+    case O_LBBARS: case O_PHRASE: case O_EVENTS: case O_COND: case O_TRANSPOSE:
+        return form_opt(ch, arg, &c->enc);
     case O_VMIN: return cli_long(cmd, "--vocab-min", arg, 1, 1000000, &c->vocab_min);
     case O_PART: c->corpus.quant.part = arg; return true;
     case O_NOPHASE: c->corpus.quant.no_phase = true; return true;
@@ -488,10 +557,11 @@ static void train_summary(const TrainJob *job)
 {
     const Model *m = job->m;
     int ranks = dist_size(job->dist);
-    fprintf(stderr, "training %s%s on %d tunes (%lld positions per epoch), validating on %d; "
+    fprintf(stderr, "training %s%s%s on %d tunes (%lld positions per epoch), validating on %d; "
                     "%d x %d LSTM%s%s, %zu weights, window %d, batch %d, %s lr %g, %d thread%s",
             enc_name(m->enc.kind),
             m->enc.repeats ? " --lookback --repeat-labels" : m->enc.lookback ? " --lookback" : "",
+            enc_form(&m->enc) ? " (form inputs)" : "",
             job->n_train, (long long)m->train.steps_train, job->n_val, m->net.layers,
             m->net.hidden, m->net.dense ? ", dense" : "", m->net.batchnorm ? ", batch norm" : "",
             net_n_params(m->nn), m->train.window, m->train.batch, optim_name(m->train.optim.kind),

@@ -31,6 +31,13 @@ typedef struct {
     int32_t *ids;         /* (rows) owned: melody, tokens */
     uint16_t *bar_pos;    /* (rows) owned, melody --lookback: each step's place in its bar */
     uint16_t *bar_len;    /* (rows) owned, melody --lookback: that bar's length in steps */
+    uint16_t *bar_num;    /* (rows) owned, form phrase inputs: bars since the tune's start */
+    uint8_t *beat;        /* (rows) owned, likewise: beat (bits 0-2), 8 = on a beat */
+    int8_t *key, *meter;  /* (n_tunes) owned, form cond inputs: each tune's key, metre */
+    int key_mode, meter_mode; /* cond: the commonest key and metre of the tunes (before
+                             transposition), -1 without tunes */
+    int32_t copies;       /* tunes added by transposition (enc.shifts) */
+    int lo, hi;           /* the tunes' pitch range (melody), lo > hi without notes */
     int in_floats;        /* > 0: class targets, but the network reads float rows of this
                              width that data_fill builds from the ids (melody --lookback:
                              x (W, B, in_floats) and y_ids, repeat labels among them with
@@ -50,7 +57,9 @@ typedef struct {
 } Window;
 
 /* Encode tunes[which[i]] for i < n (which NULL: all n).  v is needed for
- * tokens.  Tunes too short to predict anything (< 2 rows) are left out. */
+ * tokens.  Tunes too short to predict anything (< 2 rows) are left out.
+ * With e->shifts (melody --lookback) each tune is also added transposed
+ * (encode.h), after all the tunes as they are; src names the original. */
 ReelStatus data_build(Dataset *d, const Tune *tunes, const int32_t *which, int32_t n,
                       const EncOpts *e, const Vocab *v, ReelError *err);
 void data_free(Dataset *d);

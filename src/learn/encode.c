@@ -7,6 +7,8 @@
  */
 #include "encode.h"
 
+#include "keyprofile.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,9 +80,28 @@ bool enc_lookback(const EncOpts *o)
     return o && o->kind == ENC_MELODY && o->lookback;
 }
 
+int enc_backs(const EncOpts *o, int bars[ENC_BACK_MAX])
+{
+    int set = o && o->back ? o->back : 3, n = 0;
+    for (int k = 0; k < ENC_BACK_MAX; k++)
+        if (set & (1 << k))
+            bars[n++] = 1 << k;
+    return n;
+}
+
 int enc_in_width(const EncOpts *o, const Vocab *v)
 {
-    return enc_lookback(o) ? ENC_LOOKBACK_WIDTH : enc_width(o, v);
+    int bars[ENC_BACK_MAX], nb;
+    if (!enc_lookback(o))
+        return enc_width(o, v);
+    nb = enc_backs(o, bars);
+    return (1 + nb) * MELODY_CLASSES + ENC_LOOKBACK_BITS + nb + (o->events ? 1 : 0) +
+           (o->phrase ? ENC_PHRASE_WIDTH : 0) + (o->cond ? ENC_COND_WIDTH : 0);
+}
+
+bool enc_form(const EncOpts *o)
+{
+    return enc_lookback(o) && (o->back || o->phrase || o->events || o->cond);
 }
 
 bool enc_repeats(const EncOpts *o)
@@ -88,9 +109,20 @@ bool enc_repeats(const EncOpts *o)
     return enc_lookback(o) && o->repeats;
 }
 
+int enc_end_label(const EncOpts *o)
+{
+    int bars[ENC_BACK_MAX];
+    if (!enc_lookback(o) || !o->events)
+        return -1;
+    return MELODY_CLASSES + (enc_repeats(o) ? enc_backs(o, bars) : 0);
+}
+
 int enc_out_width(const EncOpts *o, const Vocab *v)
 {
-    return enc_width(o, v) + (enc_repeats(o) ? 2 : 0);
+    int bars[ENC_BACK_MAX];
+    if (!enc_lookback(o))
+        return enc_width(o, v);
+    return enc_width(o, v) + (enc_repeats(o) ? enc_backs(o, bars) : 0) + (o->events ? 1 : 0);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -337,6 +369,19 @@ static ReelStatus melody_encode(const Tune *t, int32_t n, Encoded *e, ReelError 
     return REEL_OK;
 }
 
+/* A view of e without a leading start event and a trailing end event. */
+static Encoded events_stripped(const Encoded *e)
+{
+    Encoded v = *e;
+    if (v.ids && v.n > 0 && v.ids[0] == ENC_EV_START) {
+        v.ids++;
+        v.n--;
+    }
+    if (v.ids && v.n > 0 && v.ids[v.n - 1] == ENC_EV_END)
+        v.n--;
+    return v;
+}
+
 static ReelStatus melody_decode(const Encoded *e, Tune *d, ReelError *err)
 {
     int32_t cur = -1;
@@ -402,50 +447,231 @@ static void one_hot(float *dst, int32_t c)
         dst[c] = 1.0f;
 }
 
+/* The options of today's --lookback (--repeat-labels): rows and labels
+ * that every older lookback model was trained on. */
+static EncOpts plain_lookback(bool repeats)
+{
+    EncOpts o;
+    memset(&o, 0, sizeof o);
+    o.kind = ENC_MELODY;
+    o.lookback = true;
+    o.repeats = repeats;
+    return o;
+}
+
 void enc_lookback_row(const int32_t *ids, int32_t t, int pos, int len, float *row)
 {
-    int32_t c = ids[t];
-    float *bits = row + 3 * MELODY_CLASSES;
-    if (len <= 0)
-        len = 16;
-    memset(row, 0, ENC_LOOKBACK_WIDTH * sizeof *row);
-    one_hot(row, c);
-    for (int k = 1; k <= 2; k++) {
-        int64_t back = (int64_t)t + 1 - (int64_t)k * len, same = (int64_t)t - (int64_t)k * len;
-        if (back >= 0)
-            one_hot(row + k * MELODY_CLASSES, ids[back]);
-        if (same >= 0 && ids[same] == c)
-            bits[ENC_LOOKBACK_BITS + k - 1] = 1.0f;
-    }
-    for (int b = 0; b < ENC_LOOKBACK_BITS; b++)
-        bits[b] = (float)((pos >> b) & 1);
+    EncOpts o = plain_lookback(false);
+    EncAt at = {pos, len, 0, 0, false};
+    enc_form_row(&o, ids, t, &at, NULL, row);
 }
 
 int32_t enc_repeat_target(const int32_t *ids, int32_t t, int len)
 {
-    int32_t next = ids[t + 1];
-    if (len <= 0)
-        len = 16;
-    /* 2 bars first: Ryan's tunes repeat the bar 2 back ten times as often
-     * as the bar before (5.4% of bars against 0.5%). */
-    if ((int64_t)t + 1 - 2 * (int64_t)len >= 0 && ids[t + 1 - 2 * len] == next)
-        return ENC_REPEAT2;
-    if ((int64_t)t + 1 - len >= 0 && ids[t + 1 - len] == next)
-        return ENC_REPEAT1;
-    return next;
+    EncOpts o = plain_lookback(true);
+    return enc_form_target(&o, ids, t, len);
 }
 
 int32_t enc_repeat_class(const int32_t *ids, int32_t t, int len, int32_t label)
 {
-    int64_t back;
-    if (len <= 0)
-        len = 16;
+    EncOpts o = plain_lookback(true);
     if (label >= 0 && label < MELODY_CLASSES)
         return label;
     if (label != ENC_REPEAT1 && label != ENC_REPEAT2)
         return -1;
-    back = (int64_t)t + 1 - (int64_t)(label == ENC_REPEAT1 ? 1 : 2) * len;
-    return back >= 0 ? ids[back] : -1;
+    return enc_form_class(&o, ids, t, len, label);
+}
+
+/* Bars within 4, 8, 16 and the beat: ENC_PHRASE_WIDTH floats. */
+static void phrase_bits(const EncAt *at, float *p)
+{
+    int bar = ((at->bar % 16) + 16) % 16;
+    p[bar % 4] = 1.0f;
+    p[4 + bar % 8] = 1.0f;
+    p[12 + bar] = 1.0f;
+    p[28 + (at->beat < 0 ? 0 : at->beat > 7 ? 7 : at->beat)] = 1.0f;
+    p[36] = at->on_beat ? 1.0f : 0.0f;
+}
+
+void enc_form_row(const EncOpts *o, const int32_t *ids, int32_t t, const EncAt *at,
+                  const EncCond *c, float *row)
+{
+    int bars[ENC_BACK_MAX], nb = enc_backs(o, bars), len = at->len > 0 ? at->len : 16;
+    int32_t cur = ids[t];
+    float *p = row;
+    memset(row, 0, (size_t)enc_in_width(o, NULL) * sizeof *row);
+    one_hot(p, cur);
+    p += MELODY_CLASSES;
+    for (int k = 0; k < nb; k++, p += MELODY_CLASSES) {
+        int64_t back = (int64_t)t + 1 - (int64_t)bars[k] * len;
+        if (back >= 0)
+            one_hot(p, ids[back]);
+    }
+    for (int b = 0; b < ENC_LOOKBACK_BITS; b++)
+        p[b] = (float)((at->pos >> b) & 1);
+    p += ENC_LOOKBACK_BITS;
+    for (int k = 0; k < nb; k++) {
+        int64_t same = (int64_t)t - (int64_t)bars[k] * len;
+        if (same >= 0 && ids[same] == cur)
+            p[k] = 1.0f;
+    }
+    p += nb;
+    if (o->events)
+        *p++ = cur == ENC_EV_START ? 1.0f : 0.0f;
+    if (o->phrase) {
+        phrase_bits(at, p);
+        p += ENC_PHRASE_WIDTH;
+    }
+    if (o->cond && c) {
+        if (c->meter >= 0 && c->meter < ENC_METERS)
+            p[c->meter] = 1.0f;
+        if (c->key >= 0 && c->key < 24)
+            p[ENC_METERS + c->key] = 1.0f;
+    }
+}
+
+int32_t enc_form_target(const EncOpts *o, const int32_t *ids, int32_t t, int len)
+{
+    int bars[ENC_BACK_MAX], nb = enc_backs(o, bars);
+    int32_t next = ids[t + 1];
+    if (next == ENC_EV_END && enc_end_label(o) >= 0)
+        return enc_end_label(o);
+    if (!enc_repeats(o))
+        return next;
+    if (len <= 0)
+        len = 16;
+    /* The farthest first: Ryan's tunes repeat the bar 2 back ten times as
+     * often as the bar before (5.4% of bars against 0.5%), and the bars 4
+     * and 8 back more often still. */
+    for (int k = nb - 1; k >= 0; k--) {
+        int64_t back = (int64_t)t + 1 - (int64_t)bars[k] * len;
+        if (back >= 0 && ids[back] == next)
+            return ENC_REPEAT1 + k;
+    }
+    return next;
+}
+
+int32_t enc_form_class(const EncOpts *o, const int32_t *ids, int32_t t, int len, int32_t l)
+{
+    int bars[ENC_BACK_MAX], nb = enc_backs(o, bars);
+    int64_t back;
+    int32_t c;
+    if (l >= 0 && l < MELODY_CLASSES)
+        return l;
+    if (!enc_repeats(o) || l < ENC_REPEAT1 || l >= ENC_REPEAT1 + nb)
+        return -1;
+    if (len <= 0)
+        len = 16;
+    back = (int64_t)t + 1 - (int64_t)bars[l - ENC_REPEAT1] * len;
+    if (back < 0)
+        return -1;
+    c = ids[back];
+    return c == ENC_EV_START || c == ENC_EV_END ? -1 : c;
+}
+
+static const int meter_sigs[ENC_METERS - 1][2] = {{2, 4}, {3, 4}, {4, 4}, {6, 8},
+                                                   {9, 8}, {12, 8}, {2, 2}};
+
+int enc_meter_class(int num, int den)
+{
+    for (int k = 0; k < ENC_METERS - 1; k++)
+        if (meter_sigs[k][0] == num && meter_sigs[k][1] == den)
+            return k;
+    return ENC_METERS - 1;
+}
+
+bool enc_meter_sig(int k, int *num, int *den)
+{
+    if (k < 0 || k >= ENC_METERS - 1)
+        return false;
+    *num = meter_sigs[k][0];
+    *den = meter_sigs[k][1];
+    return true;
+}
+
+int enc_tune_key(const Tune *t)
+{
+    double h[12] = {0};
+    for (int32_t i = 0; i < t->n_notes; i++)
+        h[t->notes[i].pitch % 12] += t->notes[i].dur;
+    return t->n_notes ? keyprofile_best_key(h) : -1;
+}
+
+void enc_at(const Tune *t, int64_t step, EncAt *at)
+{
+    TimeSig s;
+    int64_t bar = 0;
+    int beat_len;
+    if (step < 0) {
+        enc_bar_at(t, 0, &at->pos, &at->len);
+        at->pos = (int)(((step % at->len) + at->len) % at->len);
+        bar = -((-step + at->len - 1) / at->len);
+        s = tune_sig_at(t, 0);
+    } else {
+        int32_t st = step < ENC_MAX_STEPS ? (int32_t)step : ENC_MAX_STEPS, a = 0;
+        enc_bar_at(t, st, &at->pos, &at->len);
+        /* Bars restart at each change of metre, as tune_is_bar_start has it. */
+        for (int32_t k = 0; k <= t->n_sigs; k++) {
+            int32_t b = k < t->n_sigs ? t->sigs[k].step : INT32_MAX, L;
+            if (b <= a)
+                continue;
+            L = tune_bar_steps_at(t, a);
+            if (st < b) {
+                bar += (st - a) / L;
+                break;
+            }
+            bar += (b - a + L - 1) / L;
+            a = b;
+        }
+        s = tune_sig_at(t, st);
+    }
+    beat_len = s.den >= 8 && s.num % 3 == 0 && s.num > 3 ? 48 / s.den : 16 / (s.den ? s.den : 4);
+    if (beat_len < 1)
+        beat_len = 1;
+    at->bar = (int)(bar % 65536);
+    at->beat = at->pos / beat_len > 7 ? 7 : at->pos / beat_len;
+    at->on_beat = at->pos % beat_len == 0;
+}
+
+/* Form encodings: the start and end events around the steps, and the
+ * places of every row (phrase).  ids (n) are the melody's classes. */
+static ReelStatus melody_form(const EncOpts *o, const Tune *t, int32_t n, Encoded *e,
+                              ReelError *err)
+{
+    int32_t off = o->events ? 1 : 0, rows = n + 2 * off;
+    if (o->events) {
+        int32_t *ids = alloc_rows(rows, 1, sizeof *ids);
+        if (!ids)
+            return reel_fail(err, REEL_ENOMEM, "%s: out of memory for %ld melody steps",
+                             tune_label(t), (long)n);
+        memcpy(ids + 1, e->ids, (size_t)n * sizeof *ids);
+        ids[0] = ENC_EV_START;
+        ids[n + 1] = ENC_EV_END;
+        free(e->ids);
+        e->ids = ids;
+        e->n = rows;
+    }
+    e->bar_pos = alloc_rows(rows, 1, sizeof *e->bar_pos);
+    e->bar_len = alloc_rows(rows, 1, sizeof *e->bar_len);
+    e->bar_num = alloc_rows(rows, 1, sizeof *e->bar_num);
+    e->beat = alloc_rows(rows, 1, sizeof *e->beat);
+    if (!e->bar_pos || !e->bar_len || !e->bar_num || !e->beat)
+        return reel_fail(err, REEL_ENOMEM, "%s: out of memory for %ld bar positions",
+                         tune_label(t), (long)rows);
+    for (int32_t i = 0; i < rows; i++) {
+        EncAt at;
+        enc_at(t, (int64_t)i - off, &at);
+        e->bar_pos[i] = (uint16_t)at.pos;
+        e->bar_len[i] = (uint16_t)at.len;
+        e->bar_num[i] = (uint16_t)(at.bar & 0xffff);
+        e->beat[i] = (uint8_t)(at.beat | (at.on_beat ? 8 : 0));
+    }
+    if (o->cond) {
+        TimeSig s = tune_sig_at(t, 0);
+        e->meter = enc_meter_class(s.num, s.den);
+        e->key = enc_tune_key(t);
+    }
+    return REEL_OK;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -772,7 +998,9 @@ ReelStatus enc_encode(const EncOpts *o, const Vocab *v, const Tune *t, Encoded *
     case ENC_ROLL128: st = roll_encode(o, t, n, &e, err); break;
     case ENC_MELODY:
         st = melody_encode(t, n, &e, err);
-        if (!st && o->lookback)
+        if (!st && enc_form(o))
+            st = melody_form(o, t, n, &e, err);
+        else if (!st && o->lookback)
             st = melody_bars(t, n, &e, err);
         break;
     case ENC_TOKENS: st = tokens_encode(o, v, t, &e, err); break;
@@ -808,7 +1036,11 @@ ReelStatus enc_decode(const EncOpts *o, const Vocab *v, const Encoded *e, const 
     case ENC_ROLL13:
     case ENC_ROLL13_ONSET:
     case ENC_ROLL128: st = roll_decode(o, e, meta, &d, err); break;
-    case ENC_MELODY: st = melody_decode(e, &d, err); break;
+    case ENC_MELODY: {
+        Encoded bare = events_stripped(e);
+        st = melody_decode(&bare, &d, err);
+        break;
+    }
     case ENC_TOKENS: st = tokens_decode(o, v, e, &d, err); break;
     case ENC_REGRESS: st = regress_decode(e, &d, err); break;
     case ENC_COUNT: break;
@@ -830,5 +1062,7 @@ void enc_free(Encoded *e)
     free(e->ids);
     free(e->bar_pos);
     free(e->bar_len);
+    free(e->bar_num);
+    free(e->beat);
     memset(e, 0, sizeof *e);
 }

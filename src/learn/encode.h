@@ -140,13 +140,71 @@ typedef enum {
 #define ENC_REPEAT1 MELODY_CLASSES
 #define ENC_REPEAT2 (MELODY_CLASSES + 1)
 
+/* Form inputs (issue 13), each off by default; with all of them off the
+ * rows and labels are exactly those above.
+ *
+ *   EncOpts.back   the bars looked back, a set of 1, 2, 4, 8 (bit k: 2^k
+ *                  bars; 0 means {1, 2}, today's --lookback).  Row: the
+ *                  step's class, one 130-block per bar distance (rising),
+ *                  the 5 position bits, one "same as" flag per distance.
+ *                  Repeat labels: one per distance, ENC_REPEAT1 + i for the
+ *                  i-th (rising); a target takes the farthest that matches.
+ *   then, in this order, appended to the row:
+ *   events         1 float: step t is the start-of-tune event.  The ids of
+ *                  an encoded tune are ENC_EV_START, its steps, ENC_EV_END
+ *                  (e.n = steps + 2; bar_pos[i] is that of step i - 1); the
+ *                  end is one more output label, enc_end_label.
+ *   phrase         ENC_PHRASE_WIDTH floats for step t+1: one-hot bar within
+ *                  4, 8, 16 (bars since the tune's start, counting bars as
+ *                  tune_is_bar_start does), one-hot beat within the bar
+ *                  (capped at 7; a beat is a quarter, a dotted quarter in
+ *                  6/8 9/8 12/8, a half in x/2), 1 on a beat.
+ *   cond           ENC_COND_WIDTH floats: one-hot metre (enc_meter_class of
+ *                  the tune's first time signature), one-hot key (0..23 as
+ *                  keyprofile.h numbers them), the same at every step.
+ *                  Encoded.key is estimated from the tune's notes, plus any
+ *                  transposition; cond_key / cond_meter are the training
+ *                  corpus's commonest, generation's default.
+ *   shifts         (training only, data_build) each tune also transposed by
+ *                  every shift s in the set (bit s + 12, s = -12..12) whose
+ *                  notes stay inside the training tunes' pitch range;
+ *                  ENC_SHIFTS_ALL: every other key once, by the smaller
+ *                  shift that fits (+k or k - 12). */
+#define ENC_EV_START 254
+#define ENC_EV_END 255
+#define ENC_BACK_MAX 4
+#define ENC_PHRASE_WIDTH (4 + 8 + 16 + 8 + 1)
+#define ENC_METERS 8
+#define ENC_COND_WIDTH (ENC_METERS + 24)
+#define ENC_SHIFTS_ALL (1 << 30)
+
 typedef struct {
     EncKind kind;
     bool plain;      /* roll13/roll13o: no octave shift or folding; drop notes outside */
     bool durations;  /* tokens: durations in the token ("C4/4", "r/2") */
     bool lookback;   /* melody: the network reads lookback feature rows (above) */
     bool repeats;    /* melody --lookback: two more output labels, "as 1 / 2 bars back" */
+    int back;        /* lookback: bars looked back, bit k = 2^k bars; 0 = {1, 2} */
+    bool phrase;     /* lookback: bar in phrase and beat inputs */
+    bool events;     /* lookback: start- and end-of-tune events */
+    bool cond;       /* lookback: metre and key inputs */
+    int cond_key;    /* cond: default key 0..23 (the corpus's commonest) */
+    int cond_meter;  /* cond: default metre class 0..ENC_METERS-1 */
+    int shifts;      /* lookback: transpositions for training (above); 0 = none */
 } EncOpts;
+
+/* Where a step lies: in its bar, in the tune's bars, on the beat. */
+typedef struct {
+    int pos, len;    /* as enc_bar_at */
+    int bar;         /* bars since the start (0-based; negative before it) */
+    int beat;        /* beats since the bar line (capped at 7) */
+    bool on_beat;
+} EncAt;
+
+/* What a tune is conditioned on (cond). */
+typedef struct {
+    int key, meter;  /* 0..23, 0..ENC_METERS-1; < 0: none (zeros) */
+} EncCond;
 
 /* What encoding did to a tune's notes. */
 typedef struct {
@@ -169,6 +227,9 @@ typedef struct {
     uint16_t *bar_pos;/* (n) owned, melody --lookback only (else NULL): steps since the bar
                          line at or before each step (capped at 65535) */
     uint16_t *bar_len;/* (n) owned, likewise: length of that bar in steps (1..65535) */
+    uint16_t *bar_num;/* (n) owned with phrase, else NULL: bars since the start */
+    uint8_t *beat;    /* (n) owned with phrase: beat (bits 0-2), 8 = on a beat */
+    int key, meter;   /* cond: the tune's key (enc_tune_key) and metre class */
     EncStats st;
 } Encoded;
 
@@ -209,6 +270,36 @@ int32_t enc_repeat_target(const int32_t *ids, int32_t t, int len);
  * itself, ENC_REPEAT1/2 the class 1/2 bars back; -1 when that is before
  * ids[0] (or the label is out of range). */
 int32_t enc_repeat_class(const int32_t *ids, int32_t t, int len, int32_t label);
+
+/* True for melody --lookback with any form option on (they change the
+ * rows, and the ids with events). */
+bool enc_form(const EncOpts *o);
+/* Form inputs (above).  The distances looked back, rising, into bars[]
+ * (ENC_BACK_MAX); returns how many. */
+int enc_backs(const EncOpts *o, int bars[ENC_BACK_MAX]);
+/* The output label meaning "the tune ends here" (events), else -1. */
+int enc_end_label(const EncOpts *o);
+/* EncAt of step in t's bars; step may be negative (before the start: the
+ * bars of step 0's metre, counted back). */
+void enc_at(const Tune *t, int64_t step, EncAt *at);
+/* The metre class of num/den: 2/4 3/4 4/4 6/8 9/8 12/8 2/2, else 7. */
+int enc_meter_class(int num, int den);
+/* The time signature of metre class k: false for 7 (other) or out of range. */
+bool enc_meter_sig(int k, int *num, int *den);
+/* A tune's key from its pitch-class histogram weighted by duration
+ * (keyprofile_best), -1 without notes. */
+int enc_tune_key(const Tune *t);
+/* The row (enc_in_width floats, overwritten) that predicts step t+1 from
+ * ids[0..t]: at is step t+1's place, c the conditioning (NULL: none).
+ * With every form option off it is enc_lookback_row's. */
+void enc_form_row(const EncOpts *o, const int32_t *ids, int32_t t, const EncAt *at,
+                  const EncCond *c, float *row);
+/* The training target for step t+1 of ids (holding 0..t+1), len its bar
+ * length: the end label, a repeat label, or the class. */
+int32_t enc_form_target(const EncOpts *o, const int32_t *ids, int32_t t, int len);
+/* The class label l means after ids[0..t] (-1: none behind it, not a
+ * class, or the end label). */
+int32_t enc_form_class(const EncOpts *o, const int32_t *ids, int32_t t, int len, int32_t l);
 
 /* Encode t (sorted by onset, then pitch, as tune_sort leaves it; anything
  * else is REEL_EARG, as is a tune longer than ENC_MAX_STEPS).  Rows of frame

@@ -57,10 +57,14 @@ struct Generator {
     Tune meta;                /* owned: names, time signatures, tempos of the output */
 
     bool lookback;            /* melody --lookback: the net reads lb_row, built from ids */
-    bool repeats;             /* lookback with repeat labels: n_out is MELODY_CLASSES + 2 */
-    int32_t rep_class[2];     /* repeats: the class each label means now, -1 = none */
-    float *lb_row;            /* (ENC_LOOKBACK_WIDTH) lookback: the row being fed */
+    bool repeats;             /* lookback with repeat labels: ENC_REPEAT1 .. + n_rep - 1 */
+    int n_rep;
+    int32_t rep_class[ENC_BACK_MAX]; /* repeats: the class each label means now, -1 = none */
+    float *lb_row;            /* (enc_in_width) lookback: the row being fed */
     int32_t lb_offset;        /* lookback: rows fed before output step 0 (a silent prime) */
+    bool ev_start;            /* events: row lb_offset - 1 is the start event, history */
+    int end_label;            /* events: the end-of-tune label, else -1 */
+    bool ended;               /* events: the end label was drawn; nothing more comes */
 
     int32_t *tok_adv;         /* (vocab size) tokens: steps each id takes in the output */
     int32_t rest_id[GEN_REST_MAX + 1]; /* tokens: id of "r/k", -1 when absent */
@@ -223,7 +227,11 @@ ReelStatus gen_new(Generator **out, const Model *m, const SampleOpts *o, uint64_
     g->row = calloc((size_t)(g->width > 0 ? g->width : 1), sizeof *g->row);
     g->lookback = enc_lookback(&m->enc);
     g->repeats = enc_repeats(&m->enc);
-    if (g->lookback && !(g->lb_row = calloc(ENC_LOOKBACK_WIDTH, sizeof *g->lb_row)))
+    if (g->repeats)
+        g->n_rep = enc_backs(&m->enc, (int[ENC_BACK_MAX]){0});
+    g->end_label = enc_end_label(&m->enc);
+    if (g->lookback && !(g->lb_row = calloc((size_t)enc_in_width(&m->enc, NULL),
+                                            sizeof *g->lb_row)))
         goto oom;
     if (!g->state || !g->logits || !g->probs || !g->ext || !g->scratch || !g->allow || !g->row)
         goto oom;
@@ -418,29 +426,39 @@ static bool grow_rows(Generator *g)
  * training, with nothing 1 or 2 bars back.  (Fed as note-offs, a bar of
  * silence, which Ryan's tunes almost never have, the model mostly went on
  * with silence: 1.7-2.9 notes a bar against the corpus's 6.9.) */
-static void lookback_bar(const Generator *g, int *pos, int *len)
+static void lookback_bar(const Generator *g, EncAt *at)
 {
     int64_t step = (int64_t)g->n - g->lb_offset;
-    if (step >= 0) {
-        enc_bar_at(&g->meta, (int32_t)(step < ENC_MAX_STEPS ? step : ENC_MAX_STEPS), pos, len);
-    } else {
-        enc_bar_at(&g->meta, 0, pos, len);
-        *pos = (int)(((step % *len) + *len) % *len);
-    }
+    enc_at(&g->meta, step, at);
+}
+
+/* The classes the next row looks back on: *t is the last of hist, false
+ * when there is none (a silent prime's rows).  With a start event it is
+ * hist[0], as in training. */
+static bool lookback_history(const Generator *g, const int32_t **hist, int32_t *t)
+{
+    int32_t first = g->lb_offset - (g->ev_start ? 1 : 0);
+    if (g->n - 1 < first)
+        return false;
+    *hist = g->ids + first;
+    *t = g->n - 1 - first;
+    return true;
 }
 
 static const float *lookback_input(Generator *g)
 {
-    int32_t last = g->n - 1;
-    int pos, len;
-    lookback_bar(g, &pos, &len);
-    if (last >= g->lb_offset) {
-        enc_lookback_row(g->ids + g->lb_offset, last - g->lb_offset, pos, len, g->lb_row);
-    } else {
-        /* A row of the silent prime: no class at all, only the bar position. */
-        int32_t none = -1;
-        enc_lookback_row(&none, 0, pos, len, g->lb_row);
+    const int32_t *hist;
+    int32_t t, none = -1;
+    EncAt at;
+    TimeSig s = tune_sig_at(&g->meta, 0);
+    EncCond c = {g->m->enc.cond_key, enc_meter_class(s.num, s.den)};
+    lookback_bar(g, &at);
+    /* A row of the silent prime: no class at all, only the bar position. */
+    if (!lookback_history(g, &hist, &t)) {
+        hist = &none;
+        t = 0;
     }
+    enc_form_row(&g->enc, hist, t, &at, &c, g->lb_row);
     return g->lb_row;
 }
 
@@ -489,6 +507,7 @@ static void start_over(Generator *g)
     g->shift = 0;
     set_allow(g);
     g->lb_offset = 0;
+    g->ev_start = g->ended = false;
     g->primed = false;
     net_state_reset(g->state);
     tune_free(&g->meta);
@@ -595,9 +614,19 @@ ReelStatus gen_prime_tune(Generator *g, const Tune *seed, GenPrimeInfo *info, Re
         info_unknown_tokens(g, seed, info);
     g->shift = e.shift;
     set_allow(g);
-    for (int32_t i = 0; i < e.n && !st; i++)
-        st = push_row(g, e.x ? e.x + (size_t)i * (size_t)e.f : NULL, e.ids ? e.ids[i] : 0,
-                      false, err);
+    if (g->end_label >= 0 && e.ids && e.n >= 2) {
+        /* Events: the start row is history, not output; the end is left off. */
+        g->ev_start = true;
+        g->lb_offset = 1;
+        st = push_row(g, NULL, e.ids[0], true, err);
+        g->n_skip = g->n;
+        for (int32_t i = 1; i < e.n - 1 && !st; i++)
+            st = push_row(g, NULL, e.ids[i], false, err);
+    } else {
+        for (int32_t i = 0; i < e.n && !st; i++)
+            st = push_row(g, e.x ? e.x + (size_t)i * (size_t)e.f : NULL, e.ids ? e.ids[i] : 0,
+                          false, err);
+    }
     enc_free(&e);
     /* Tokens with durations drop the silence after the last note: keep it. */
     if (!st && g->enc.kind == ENC_TOKENS && g->enc.durations && seed->n_steps > g->clock)
@@ -652,6 +681,13 @@ ReelStatus gen_prime_rests(Generator *g, int bars, const Tune *meta, GenPrimeInf
         bar = 16;
     }
     g->meta.n_steps = 0;
+    if (g->end_label >= 0) {
+        /* A model with tune events starts as its tunes did: from the start event. */
+        g->ev_start = true;
+        g->lb_offset = 1;
+        st = push_row(g, NULL, ENC_EV_START, true, err);
+        goto fed;
+    }
     steps = (int64_t)bars * bar;
     g->lb_offset = (int32_t)(steps > 0 ? steps : 1); /* lookback: the prime's rows */
     switch (g->enc.kind) {
@@ -673,6 +709,7 @@ ReelStatus gen_prime_rests(Generator *g, int bars, const Tune *meta, GenPrimeInf
     }
     if (!st && g->n == 0)
         st = push_silent(g, VOCAB_UNK, err);
+fed:
     if (st) {
         start_over(g);
         return st;
@@ -697,13 +734,14 @@ static void class_dist(Generator *g)
         if (!g->allow[c] && !(g->repeats && c >= MELODY_CLASSES))
             g->ext[c] = -INFINITY;
     if (g->repeats) {
-        int pos, len;
-        int32_t last = g->n - 1 - g->lb_offset;
-        lookback_bar(g, &pos, &len);
-        for (int k = 0; k < 2; k++) {
-            g->rep_class[k] = last >= 0 ? enc_repeat_class(g->ids + g->lb_offset, last, len,
-                                                           ENC_REPEAT1 + k)
-                                        : -1;
+        const int32_t *hist;
+        int32_t t;
+        bool any = lookback_history(g, &hist, &t);
+        EncAt at;
+        lookback_bar(g, &at);
+        for (int k = 0; k < g->n_rep; k++) {
+            g->rep_class[k] = any ? enc_form_class(&g->enc, hist, t, at.len, ENC_REPEAT1 + k)
+                                  : -1;
             if (g->rep_class[k] < 0 || !g->allow[g->rep_class[k]])
                 g->ext[ENC_REPEAT1 + k] = -INFINITY;
         }
@@ -778,9 +816,15 @@ ReelStatus gen_step(Generator *g, ReelError *err)
     switch (g->head) {
     case HEAD_SOFTMAX_CE:
         class_dist(g);
+        if (g->ended)
+            return REEL_OK;
         id = sample_categorical(g->probs, g->n_out, &g->rng);
+        if (id == g->end_label) {
+            g->ended = true; /* the tune ends here: no row, no time */
+            return REEL_OK;
+        }
         if (g->repeats && id >= MELODY_CLASSES) {
-            id = g->rep_class[id - MELODY_CLASSES >= 1];
+            id = id - MELODY_CLASSES < g->n_rep ? g->rep_class[id - MELODY_CLASSES] : -1;
             if (id < 0)
                 id = MELODY_OFF; /* a label drawn with p = 0: cannot happen */
         }
@@ -817,7 +861,7 @@ ReelStatus gen_until(Generator *g, int32_t end, int64_t max_rows, bool *reached,
         int64_t left = end > g->clock ? end - g->clock : 0;
         max_rows = left * (g->enc.kind == ENC_REGRESS ? 64 : 2) + 1024;
     }
-    while (g->clock < end && made < max_rows) {
+    while (g->clock < end && made < max_rows && !g->ended) {
         ReelStatus st = gen_step(g, err);
         if (st)
             return st;
@@ -826,6 +870,16 @@ ReelStatus gen_until(Generator *g, int32_t end, int64_t max_rows, bool *reached,
     if (reached)
         *reached = g->clock >= end;
     return REEL_OK;
+}
+
+bool gen_ended(const Generator *g)
+{
+    return g && g->ended;
+}
+
+const float *gen_input_row(const Generator *g)
+{
+    return g && g->lookback && g->n > 0 ? g->lb_row : NULL;
 }
 
 int32_t gen_time(const Generator *g)
@@ -954,6 +1008,7 @@ ReelStatus gen_restore(Generator *g, const GenSnapshot *s, ReelError *err)
     g->rng = s->rng;
     g->n = s->n;
     g->clock = s->clock;
+    g->ended = false;
     return REEL_OK;
 }
 
@@ -999,7 +1054,7 @@ int gen_next_top(Generator *g, SampleTop *out, int max, double *entropy, bool *i
         n = g->n_out;
         if (g->repeats) {
             /* Each label's chance goes to the class it means. */
-            for (int k = 0; k < 2; k++)
+            for (int k = 0; k < g->n_rep; k++)
                 if (g->rep_class[k] >= 0)
                     g->probs[g->rep_class[k]] += g->probs[ENC_REPEAT1 + k];
             n = MELODY_CLASSES;

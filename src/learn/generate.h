@@ -172,6 +172,12 @@ ReelStatus gen_until(Generator *g, int32_t end, int64_t max_rows, bool *reached,
 
 /* Where the output has got to, in steps (regress: the last onset). */
 int32_t gen_time(const Generator *g);
+/* True once a model with tune events (encode.h) drew its end of the tune:
+ * gen_step then adds nothing and gen_until stops (reached false). */
+bool gen_ended(const Generator *g);
+/* Lookback models: the input row last fed (enc_in_width floats, valid
+ * until the next step), else NULL. */
+const float *gen_input_row(const Generator *g);
 int32_t gen_rows(const Generator *g);       /* rows fed, seed and silent prime included */
 int32_t gen_seed_rows(const Generator *g);  /* rows of the seed (or silent prime) */
 int32_t gen_seed_end(const Generator *g);   /* step where the seed ends in the output */

@@ -248,9 +248,19 @@ ReelStatus job_data(TrainJob *j, ReelError *err)
     Model *m = j->m;
     const Tune *tunes = j->corpus.tunes;
     bool sharded = job_sharded(j);
-    ReelStatus s = data_build(&j->train, tunes, j->tr_which, j->n_tr, &m->enc, m->vocab, err);
+    EncOpts held = m->enc;
+    ReelStatus s;
+    held.shifts = 0; /* transposition is for training; the held-out tunes stay as they are */
+    if (sharded && m->enc.shifts)
+        return reel_fail(err, REEL_EARG, "--transpose does not work across ranks yet");
+    s = data_build(&j->train, tunes, j->tr_which, j->n_tr, &m->enc, m->vocab, err);
     if (!s)
-        s = data_build(&j->val, tunes, j->va_which, j->n_va, &m->enc, m->vocab, err);
+        s = data_build(&j->val, tunes, j->va_which, j->n_va, &held, m->vocab, err);
+    if (!s && enc_form(&m->enc) && m->enc.cond && !j->resumed) {
+        /* Generation's default conditioning: the training tunes' commonest. */
+        m->enc.cond_key = j->train.key_mode;
+        m->enc.cond_meter = j->train.meter_mode;
+    }
     if (sharded && (s = job_agree(j, s, err)) == REEL_OK)
         s = shard_index(j->dist, &j->train, j->tr_pos, j->n_train, &j->all, &j->local, &j->owner,
                         err);

@@ -137,6 +137,10 @@ static void w_header(Writer *w, const Model *m)
         w_printf(w, "repeat_labels 1\n");
     if (range_known(m->range))
         w_printf(w, "pitch_range %d %d\n", m->range.lo, m->range.hi);
+    if (enc_form(&m->enc))
+        w_printf(w, "lookback_bars %d\nphrase %d\ntune_events %d\ncondition %d\n"
+                 "cond_key %d\ncond_meter %d\ntranspose %d\n", m->enc.back, m->enc.phrase,
+                 m->enc.events, m->enc.cond, m->enc.cond_key, m->enc.cond_meter, m->enc.shifts);
     w_printf(w, "n_in %d\nin_classes %d\nhidden %d\nlayers %d\ndense %d\nbatchnorm %d\n",
              c->n_in, c->in_classes, c->hidden, c->layers, c->dense, c->batchnorm);
     w_printf(w, "dropout %.9g\nrec_dropout %.9g\nn_out %d\nhead %d\n", c->dropout,
@@ -284,6 +288,13 @@ static const HeaderKey header_keys[] = {
     HK("lookback", HK_BOOL, enc.lookback),
     HK("repeat_labels", HK_BOOL, enc.repeats),
     HK("pitch_range", HK_RANGE, range),
+    HK("lookback_bars", HK_INT, enc.back),
+    HK("phrase", HK_BOOL, enc.phrase),
+    HK("tune_events", HK_BOOL, enc.events),
+    HK("condition", HK_BOOL, enc.cond),
+    HK("cond_key", HK_INT, enc.cond_key),
+    HK("cond_meter", HK_INT, enc.cond_meter),
+    HK("transpose", HK_INT, enc.shifts),
     HK("in_classes", HK_BOOL, net.in_classes),
     HK("batchnorm", HK_BOOL, net.batchnorm),
     HK("n_in", HK_INT, net.n_in),

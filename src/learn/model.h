@@ -14,6 +14,10 @@
  *                                       "pitch_range LO HI" (MIDI) when the
  *                                       training tunes' range is known (absent:
  *                                       not recorded, range.h says what then)
+ *                                       "lookback_bars", "phrase", "tune_events",
+ *                                       "condition", "cond_key", "cond_meter",
+ *                                       "transpose" only with a form option
+ *                                       (encode.h; absent: 0)
  *   "vocab\n" + vocab_write text        only for the tokens encoding
  *   "weights\n"
  *   u64 n, n x f32                      parameters (net_params layout)

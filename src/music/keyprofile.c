@@ -1,7 +1,10 @@
 /* keyprofile.c — key profiles and their fit to a histogram (keyprofile.h). */
 #include "keyprofile.h"
 
+#include <ctype.h>
 #include <math.h>
+#include <stdio.h>
+#include <string.h>
 
 const double keyprofile_major[12] = {6.35, 2.23, 3.48, 2.33, 4.38, 4.09,
                                      2.52, 5.19, 2.39, 3.66, 2.29, 2.88};
@@ -54,4 +57,39 @@ int keyprofile_best(const double h[12], bool *minor)
     if (minor)
         *minor = is_minor;
     return tonic;
+}
+
+int keyprofile_best_key(const double h[12])
+{
+    bool minor;
+    int tonic = keyprofile_best(h, &minor);
+    return tonic < 0 ? -1 : tonic + (minor ? 12 : 0);
+}
+
+char *keyprofile_name(int key, char buf[8])
+{
+    if (key < 0 || key >= KEYPROFILE_KEYS)
+        snprintf(buf, 8, "?");
+    else
+        snprintf(buf, 8, "%s%s", keyprofile_tonic_name(key % 12, key >= 12), key >= 12 ? "m" : "");
+    return buf;
+}
+
+int keyprofile_parse(const char *s)
+{
+    static const int letter[7] = {9, 11, 0, 2, 4, 5, 7}; /* A..G */
+    int pc, c = s ? tolower((unsigned char)s[0]) : 0;
+    if (c < 'a' || c > 'g')
+        return -1;
+    pc = letter[c - 'a'];
+    s++;
+    if (*s == '#' || *s == 'b') {
+        pc = (pc + (*s == '#' ? 1 : 11)) % 12;
+        s++;
+    }
+    if (!*s || !strcmp(s, "maj") || !strcmp(s, "major"))
+        return pc;
+    if (!strcmp(s, "m") || !strcmp(s, "min") || !strcmp(s, "minor"))
+        return 12 + pc;
+    return -1;
 }

@@ -33,4 +33,20 @@ const char *keyprofile_tonic_name(int tonic, bool minor);
  * empty). */
 int keyprofile_best(const double h[12], bool *minor);
 
+/* A key as one number: 0..11 the major key on that tonic (0 = C), 12..23
+ * the minor key on tonic k - 12.  KEYPROFILE_KEYS of them. */
+#define KEYPROFILE_KEYS 24
+
+/* keyprofile_best as one key number; -1 when h is flat or empty. */
+int keyprofile_best_key(const double h[12]);
+
+/* "D", "Bb", "F#m", "Em" (the tonic as keyprofile_tonic_name spells it,
+ * minor with "m") into buf (8 bytes); "?" for a number outside 0..23.
+ * Returns buf. */
+char *keyprofile_name(int key, char buf[8]);
+
+/* Read a key name: a letter A-G (either case), an optional # or b, an
+ * optional "m" (also "min", "minor") or "maj"/"major"; -1 if not a key. */
+int keyprofile_parse(const char *s);
+
 #endif

@@ -1,0 +1,68 @@
+#!/bin/sh
+# form.sh — the form options of melody --lookback (issue 13) as a user runs
+# them: reel train's --lookback-bars, --phrase-position, --tune-events,
+# --condition and --transpose (help, bad values, the model header they
+# write, the input and output widths), and reel generate's --key and the
+# default metre of a --condition model, and a tune that ends by itself.
+# Small models on three of Ryan's tunes.  Run by tests/run.sh.
+set -u
+REEL=${REEL_BIN:-build/reel}
+CORPUS=${REEL_CORPUS:-../shared/corpus}
+RYANS="$CORPUS/ryans-mammoth"
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "$0")/lib.sh"
+tmp_dir form
+[ -d "$RYANS/midi" ] || { echo "corpus not found at $CORPUS: set REEL_CORPUS"; exit 1; }
+
+# header KEY FILE: the value of a header line of a model file
+header() { sed -n "/^weights\$/q; s/^$1 //p" "$2"; }
+
+expect_rc 0 "$REEL" train --help
+for opt in --lookback-bars --phrase-position --tune-events --condition --transpose; do
+    has "$tmp/out" -- "$opt" "train --help describes $opt"
+done
+expect_rc 0 "$REEL" generate --help
+has "$tmp/out" -- "--key K" "generate --help describes --key"
+
+data="$tmp/data"; mkdir -p "$data"
+for t in AcaciaReel KissMeJoeReel AcrobatsHornpipe; do cp "$RYANS/midi/$t.mid" "$data/"; done
+small="--encoding melody --hidden 16 --layers 1 --epochs 2 --window 32 --batch 8 --val-split 0 -q"
+
+# ---- bad values ---------------------------------------------------------------
+for bad in 3 1,16 x 1,,2; do
+    expect_rc 2 "$REEL" train "$data" $small --lookback-bars "$bad" -o "$tmp/bad.reel"
+    has "$tmp/err" "lookback-bars" "--lookback-bars $bad is refused"
+done
+expect_rc 2 "$REEL" train "$data" $small --transpose 13 -o "$tmp/bad.reel"
+has "$tmp/err" "transpose" "--transpose 13 is refused"
+expect_rc 2 "$REEL" train "$data" --encoding roll13 --phrase-position -q -o "$tmp/bad.reel"
+has "$tmp/err" "melody only" "form options need --encoding melody"
+
+# ---- today's --lookback writes no form lines; every option does ------------------
+all="$tmp/all.reel"; lb="$tmp/lb.reel"
+expect_rc 0 "$REEL" train "$data" $small --lookback --repeat-labels -o "$lb"
+[ -z "$(header lookback_bars "$lb")" ] && ok || fail "--lookback wrote lookback_bars"
+[ "$(header n_in "$lb")" = 397 ] && [ "$(header n_out "$lb")" = 132 ] && ok ||
+    fail "--lookback --repeat-labels: 397 in, 132 out"
+expect_rc 0 "$REEL" train "$data" $small --lookback-bars 1,2,4,8 --repeat-labels \
+    --phrase-position --tune-events --condition --transpose -2,2 --epochs 30 -o "$all"
+[ "$(header lookback_bars "$all")" = 15 ] && [ "$(header phrase "$all")" = 1 ] &&
+    [ "$(header tune_events "$all")" = 1 ] && [ "$(header condition "$all")" = 1 ] && ok ||
+    fail "the form options are in the header"
+[ "$(header n_in "$all")" = 729 ] && [ "$(header n_out "$all")" = 135 ] && ok ||
+    fail "all options: 729 in, 135 out, not $(header n_in "$all"), $(header n_out "$all")"
+[ "$(header transpose "$all")" = $(((1 << 10) | (1 << 14))) ] && ok || fail "transpose -2,2"
+in_range "$(header cond_key "$all")" 0 23 "the corpus's commonest key is recorded"
+in_range "$(header cond_meter "$all")" 0 7 "and its commonest metre"
+
+# ---- reel generate --key, the default metre, the end of a tune --------------------
+expect_rc 0 "$REEL" generate -m "$all" --key D --meter 6/8 --bars 8 --seed 3
+expect_rc 0 "$REEL" generate -m "$all" --key Em --bars 8 --seed 3 -o "$tmp/em.mid"
+expect_rc 2 "$REEL" generate -m "$all" --key H
+has "$tmp/err" "--key needs a key" "--key H is refused"
+expect_rc 2 "$REEL" generate -m "$lb" --key D
+has "$tmp/err" "trained with --condition" "--key on a model without --condition"
+expect_rc 0 "$REEL" generate -m "$lb" --bars 4 --seed 3
+expect_rc 0 "$REEL" generate -m "$all" --bars 200 --seed 1
+has "$tmp/err" "ended by itself" "a tune of 200 bars ends by itself at the model's end"
+finish
