@@ -54,6 +54,13 @@ expect_rc 0 "$REEL" train "$data" $small --lookback-bars 1,2,4,8 --repeat-labels
 [ "$(header transpose "$all")" = $(((1 << 10) | (1 << 14))) ] && ok || fail "transpose -2,2"
 in_range "$(header cond_key "$all")" 0 23 "the corpus's commonest key is recorded"
 in_range "$(header cond_meter "$all")" 0 7 "and its commonest metre"
+expect_rc 0 "$REEL" info "$all"
+has "$tmp/out" "input rows of 729: the step, the steps 1, 2, 4, 8 bars back" "reel info: the form inputs"
+has "$tmp/out" "shifted by -2 +2 semitones" "reel info: the transpositions"
+has "$tmp/out" "default key [A-G]" "reel info: the conditioning's default key"
+has "$tmp/out" "may end a tune by itself" "reel info: the tune events"
+expect_rc 0 "$REEL" info "$lb"
+has "$tmp/out" "input rows of 397: the step, the steps 1 and 2 bars back" "reel info: plain --lookback as before"
 
 # ---- reel generate --key, the default metre, the end of a tune --------------------
 expect_rc 0 "$REEL" generate -m "$all" --key D --meter 6/8 --bars 8 --seed 3

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "keyprofile.h"
 #include "model.h"
 
 static void info_usage(FILE *f)
@@ -25,6 +26,43 @@ static void info_usage(FILE *f)
         "  -h, --help   this text\n");
 }
 
+
+/* The form options of a melody --lookback model (encode.h): what it reads
+ * and predicts. */
+static void print_form(const Model *m)
+{
+    int bars[ENC_BACK_MAX], n = enc_backs(&m->enc, bars), k;
+    char back[64] = "", key[8];
+    size_t o = 0;
+    for (k = 0; k < n && o < sizeof back; k++)
+        o += (size_t)snprintf(back + o, sizeof back - o, "%s%d", k ? ", " : "", bars[k]);
+    printf("  lookback       input rows of %d: the step, the steps %s bars back, the place in "
+           "the bar%s%s%s\n", enc_in_width(&m->enc, m->vocab), back,
+           m->enc.phrase ? ", the bar in the phrase and the beat" : "",
+           m->enc.cond ? ", metre and key" : "",
+           m->enc.repeats ? "; outputs also \"as N bars back\"" : "");
+    if (m->enc.events)
+        printf("  tune events    starts from its start-of-tune event; may end a tune by itself\n");
+    if (m->enc.cond) {
+        int num, den;
+        bool sig = enc_meter_sig(m->enc.cond_meter, &num, &den);
+        printf("  conditioning   default key %s, metre ", keyprofile_name(m->enc.cond_key, key));
+        if (sig)
+            printf("%d/%d", num, den);
+        else
+            printf("other");
+        printf(" (the training corpus's commonest; reel generate --key, --meter)\n");
+    }
+    if (m->enc.shifts == ENC_SHIFTS_ALL) {
+        printf("  transposition  each training tune also in every other key that fits\n");
+    } else if (m->enc.shifts) {
+        printf("  transposition  each training tune also shifted by");
+        for (int s = -12; s <= 12; s++)
+            if (m->enc.shifts & (1 << (s + 12)))
+                printf(" %+d", s);
+        printf(" semitones (where it fits)\n");
+    }
+}
 static void print_model(const char *path, const Model *m, int vocab_n)
 {
     const NetConfig *c = &m->net;
@@ -43,10 +81,12 @@ static void print_model(const char *path, const Model *m, int vocab_n)
            m->enc.plain ? " --plain" : "", m->enc.durations ? " --durations" : "",
            m->enc.repeats ? " --lookback --repeat-labels" : m->enc.lookback ? " --lookback" : "",
            enc_describe(m->enc.kind));
-    if (m->enc.lookback)
+    if (m->enc.lookback && !enc_form(&m->enc))
         printf("  lookback       input rows of %d: the step, the steps 1 and 2 bars back, the "
                "place in the bar%s\n", ENC_LOOKBACK_WIDTH,
                m->enc.repeats ? "; 2 more outputs: as 1 / 2 bars back" : "");
+    else if (m->enc.lookback)
+        print_form(m);
     if (m->vocab)
         printf("  vocabulary     %d tokens\n", vocab_size(m->vocab));
     if (range_known(m->range))
