@@ -186,6 +186,21 @@ mpi 3 "$REEL" train --resume --epochs $((e + 2)) "$data" -o "$tmp/k.reel" > "$tm
 "$REEL" info "$tmp/k.reel" > "$tmp/info" 2>&1
 has "$tmp/info" "epoch $((e + 2)) of $((e + 2))" "resumed twice"
 
+# 7b. The pitch range the model records (issue 13) is the whole corpus's
+# when each rank reads only half the files (62..88 and 57..86 here).
+rdata="$tmp/range"; mkdir -p "$rdata"
+for t in 42dHighlandRegimentStrathspey 7thRegimentReel AcaciaReel KissMeJoeReel; do
+    cp "$CORPUS/ryans-mammoth/midi/$t.mid" "$rdata/"
+done
+"$REEL" corpus "$rdata" > "$tmp/corpus" 2>&1
+corpus_range=$(sed -n 's/.*pitch range *MIDI \([0-9]*\.\.[0-9]*\).*/\1/p' "$tmp/corpus")
+[ -n "$corpus_range" ] && ok || fail "reel corpus names the pitch range"
+if mpi 2 "$REEL" train "$rdata" --encoding melody --hidden 16 --layers 1 --epochs 1 --window 32 \
+    --batch 8 -q -o "$tmp/range.reel" > "$tmp/out" 2> "$tmp/err"; then ok
+else fail "2 ranks: reel train failed"; tail -5 "$tmp/err"; fi
+"$REEL" info "$tmp/range.reel" > "$tmp/info" 2>&1
+has "$tmp/info" "pitch range .*($corpus_range)" "2 ranks, each with half the files: the whole range"
+
 # 8. Stopping a job.  SIGUSR1 to mpirun, which passes it on: every rank
 # stops at the same batch and rank 0 saves.  Ctrl-C (SIGINT): mpirun sends
 # SIGTERM and a second later SIGKILL; the job ends and the file on disk is a
