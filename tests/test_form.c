@@ -171,6 +171,38 @@ static void test_rows_phrase_events(void)
     tune_free(&t);
 }
 
+/* enc_trim_silence: two empty bars of 4/4 before the melody and a bar and
+ * a half of silence after it are cut; bar numbers start again at 0. */
+static void test_trim_silence(void)
+{
+    EncOpts o = ALL;
+    Tune t;
+    Encoded e, plain;
+    tune_in(&t, 4, 4);
+    add(&t, 2 * 16 + 4, 4, 67);   /* bar 2, second beat */
+    add(&t, 3 * 16, 8, 69);       /* bar 3, ends mid-bar */
+    t.n_steps = 5 * 16 + 8;
+    tune_sort(&t);
+    encode(&o, &t, &e);
+    CHECK(e.n == 88 + 2, "events around 88 steps");
+    CHECK(enc_trim_silence(&e) == 88 - 32, "2 bars before and 1.5 after cut: %ld rows",
+          (long)(e.n));
+    CHECK(e.n == 32 + 2 && e.ids[0] == ENC_EV_START && e.ids[33] == ENC_EV_END,
+          "start, bars 2 and 3, end");
+    CHECK(e.ids[1] == MELODY_OFF && e.ids[5] == 2 + 67 && e.ids[17] == 2 + 69 &&
+          e.ids[25] == MELODY_OFF, "the notes where they were in their bars");
+    CHECK(e.bar_pos[1] == 0 && e.bar_num[1] == 0 && e.bar_num[17] == 1 && e.bar_pos[0] == 15 &&
+          e.bar_num[0] == 65535 && e.bar_pos[33] == 0 && e.bar_num[33] == 2,
+          "bars counted from the first kept; the events at steps -1 and 32");
+    CHECK(enc_trim_silence(&e) == 0 && e.n == 34, "trimming again changes nothing");
+    enc_free(&e);
+    o.events = false;
+    encode(&o, &t, &plain);
+    CHECK(enc_trim_silence(&plain) == 0 && plain.n == 88, "no events: untouched");
+    enc_free(&plain);
+    tune_free(&t);
+}
+
 /* Metre and key inputs: D major in 6/8, E minor in 4/4. */
 static void test_rows_cond(void)
 {
@@ -562,6 +594,7 @@ int main(void)
     test_rows_back();
     test_rows_phrase_events();
     test_rows_cond();
+    test_trim_silence();
     test_round_trips();
     test_transpose();
     test_model_file(dir);

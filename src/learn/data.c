@@ -182,6 +182,8 @@ ReelStatus data_build(Dataset *d, const Tune *tunes, const int32_t *which, int32
         const Tune *t = &tunes[which ? which[i] : i];
         if ((s = enc_encode(e, v, t, &enc[i], err)))
             goto done;
+        if (e->events)
+            enc_trim_silence(&enc[i]);
         add_stats(&d->st, &enc[i].st);
         if (enc[i].n >= 2) {
             rows += enc[i].n;

@@ -59,7 +59,9 @@ typedef struct {
 /* Encode tunes[which[i]] for i < n (which NULL: all n).  v is needed for
  * tokens.  Tunes too short to predict anything (< 2 rows) are left out.
  * With e->shifts (melody --lookback) each tune is also added transposed
- * (encode.h), after all the tunes as they are; src names the original. */
+ * (encode.h), after all the tunes as they are; src names the original.
+ * With tune events each tune is cut to its bars with notes first
+ * (enc_trim_silence). */
 ReelStatus data_build(Dataset *d, const Tune *tunes, const int32_t *which, int32_t n,
                       const EncOpts *e, const Vocab *v, ReelError *err);
 void data_free(Dataset *d);

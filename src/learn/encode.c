@@ -674,6 +674,55 @@ static ReelStatus melody_form(const EncOpts *o, const Tune *t, int32_t n, Encode
     return REEL_OK;
 }
 
+static bool sounds(int32_t c)
+{
+    return c >= MELODY_HOLD && c < MELODY_CLASSES;
+}
+
+int32_t enc_trim_silence(Encoded *e)
+{
+    int32_t n = e->n, first = -1, last = -1, from, to, rows;
+    uint16_t lead_bars;
+    if (e->kind != ENC_MELODY || !e->ids || !e->bar_pos || n < 3 || e->ids[0] != ENC_EV_START ||
+        e->ids[n - 1] != ENC_EV_END)
+        return 0;
+    for (int32_t i = 1; i < n - 1; i++)
+        if (sounds(e->ids[i])) {
+            if (first < 0 && e->ids[i] != MELODY_HOLD)
+                first = i;
+            last = i;
+        }
+    if (first < 0)
+        return 0;
+    /* Keep rows [from, to]: from is the row before the first bar kept (the
+     * start event takes its place), to the first bar line after the last
+     * sounding row (the end event's place), or the end row itself. */
+    from = first - e->bar_pos[first] - 1;
+    if (from < 0)
+        from = 0;
+    to = last + 1;
+    while (to < n - 1 && e->bar_pos[to] != 0)
+        to++;
+    rows = to - from + 1;
+    if (rows == n)
+        return 0;
+    lead_bars = e->bar_num ? (uint16_t)(e->bar_num[from + 1] - e->bar_num[1]) : 0;
+    memmove(e->ids, e->ids + from, (size_t)rows * sizeof *e->ids);
+    memmove(e->bar_pos, e->bar_pos + from, (size_t)rows * sizeof *e->bar_pos);
+    memmove(e->bar_len, e->bar_len + from, (size_t)rows * sizeof *e->bar_len);
+    if (e->bar_num) {
+        memmove(e->bar_num, e->bar_num + from, (size_t)rows * sizeof *e->bar_num);
+        for (int32_t i = 0; i < rows; i++)
+            e->bar_num[i] = (uint16_t)(e->bar_num[i] - lead_bars);
+    }
+    if (e->beat)
+        memmove(e->beat, e->beat + from, (size_t)rows * sizeof *e->beat);
+    e->ids[0] = ENC_EV_START;
+    e->ids[rows - 1] = ENC_EV_END;
+    e->n = rows;
+    return n - rows;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Tokens                                                                    */
 

@@ -310,6 +310,17 @@ int32_t enc_form_class(const EncOpts *o, const int32_t *ids, int32_t t, int len,
 ReelStatus enc_encode(const EncOpts *o, const Vocab *v, const Tune *t, Encoded *out,
                       ReelError *err);
 
+/* Training's view of a tune with tune events (melody form encodings): the
+ * rows between its start and end events cut to the bar line at or before
+ * its first note and the bar line after its last note ends, so a start
+ * event is followed by the bar its melody starts in (pop songs open with
+ * bars of intro that the melody track leaves empty) and the end event by no
+ * silence.  Bar numbers count from the first bar kept.  Returns the rows
+ * dropped; 0, e unchanged, for a tune without notes or events (or without
+ * the bar places of a form encoding).  Priming does not trim: a seed keeps
+ * its silences. */
+int32_t enc_trim_silence(Encoded *e);
+
 /* Decode e back to notes.  meta supplies time signatures (bar lines for the
  * roll13 rule), tempos, names; it may be NULL (4/4, 120 bpm).  Pitches are
  * moved back by e->shift.  For float encodings a value > 0.5 counts as on.
