@@ -9,8 +9,10 @@
  * the model again through model_save with the range in its header (the
  * weights, and the optimizer state if the file has one, unchanged; the file's
  * checksum and save time change).  A one-off: models trained since record
- * their range themselves.  Exit status 0, 1 on any failure (the file is then
- * unchanged), 2 for bad usage.
+ * their range themselves.  A --condition model also gets its key spread
+ * (keyspread.h: every tune's key counted, as training now does), so that
+ * generation draws its default key from it.  Exit status 0, 1 on any
+ * failure (the file is then unchanged), 2 for bad usage.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,7 @@
 
 #include "corpus.h"
 #include "model.h"
+#include "keyspread.h"
 #include "range.h"
 
 #define MAX_PATHS 16
@@ -74,6 +77,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "pitchrange: the corpus has no notes the model's encoding keeps\n");
     } else {
         m.range = r;
+        if (enc_form(&m.enc) && m.enc.cond)
+            keyspread_of_tunes(c.tunes, c.n_tunes, &m.keys);
         if (model_save(&m, argv[1], m.optim.state != NULL, &err)) {
             fprintf(stderr, "pitchrange: %s\n", err.msg);
         } else {

@@ -87,7 +87,9 @@ static void generate_usage(FILE *f)
         "                        else the training tunes' commonest for a --condition\n"
         "                        model, else 4/4); bar lengths follow it\n"
         "  --key K               a --condition model: the key to write in (\"D\", \"Bb\",\n"
-        "                        \"Em\"; default: the training tunes' commonest)\n"
+        "                        \"Em\"; default: a prime's own key, else one drawn by\n"
+        "                        the seed as often as the training tunes in the metre\n"
+        "                        have it (reel info lists them))\n"
         "  --tempo BPM           tempo in quarter notes a minute (the prime's, else 120)\n"
         "\n"
         "length (after the prime):\n"
@@ -97,8 +99,13 @@ static void generate_usage(FILE *f)
         "  --end cadence         with --bars N: go on past bar N, a bar at a time, until a\n"
         "                        bar ends in a cadence (the last note on the tonic of the\n"
         "                        melody's key, held at least a beat), at most %d bars more\n"
-        "                        (then it stops anyway and says so).  --end bars: stop at\n"
-        "                        bar N (the default)\n"
+        "                        (then it stops anyway and says so).  --end bars (the\n"
+        "                        default): stop at bar N; with a model that has tune\n"
+        "                        events, closed: each strain's end (every 8 bars) and the\n"
+        "                        last bar are drawn again (up to %d times, the last 1, 2,\n"
+        "                        then 4 bars) until they end on the tonic, the model's\n"
+        "                        own end chance breaking ties.  --end cut: bar N as the\n"
+        "                        draws fall\n"
         "\n"
         "output:\n"
         "  -o, --output FILE     FILE.mid or FILE.midi: MIDI; FILE.abc: ABC notation (one\n"
@@ -114,7 +121,7 @@ static void generate_usage(FILE *f)
         "Exit status: 0 success; 1 failure (the model or prime file does not load, the\n"
         "prime does not fit the model, the output cannot be written); 2 bad usage\n"
         "(unknown option, bad number, a note name or note value that is not one).\n",
-        GENREQ_DEFAULT_BARS, GENREQ_CADENCE_BARS);
+        GENREQ_DEFAULT_BARS, GENREQ_CADENCE_BARS, 1 + 3 * GENREQ_CLOSE_TRIES);
 }
 
 #define ME "reel generate"
@@ -271,11 +278,12 @@ static int take_option(void *ctx, int ch, const char *v)
     case OPT_BARS: return cli_long(ME, "--bars", v, 1, 100000, &a->rq.bars) ? -1 : 2;
     case OPT_EVENTS: return cli_long(ME, "--events", v, 1, 10000000, &a->rq.events) ? -1 : 2;
     case OPT_END:
-        if (strcmp(v, "cadence") && strcmp(v, "bars")) {
-            fprintf(stderr, ME ": --end is cadence or bars, not '%s'\n", v);
+        if (strcmp(v, "cadence") && strcmp(v, "bars") && strcmp(v, "cut")) {
+            fprintf(stderr, ME ": --end is bars, cadence or cut, not '%s'\n", v);
             return 2;
         }
         a->rq.to_cadence = !strcmp(v, "cadence");
+        a->rq.cut = !strcmp(v, "cut");
         return -1;
     case 'o': a->output = v; return -1;
     case OPT_PROGRAM:
@@ -460,7 +468,8 @@ static int write_result(const GenArgs *a, const Prime *p, const GenResult *r)
 }
 
 /* --key and the default metre of a --condition model (encode.h): 0, or 2
- * when the model cannot take the key. */
+ * when the model cannot take the key.  The key itself is set once the prime
+ * is read (genreq_key). */
 static int conditioning(GenArgs *a, Model *m)
 {
     int num, den;
@@ -471,8 +480,6 @@ static int conditioning(GenArgs *a, Model *m)
     }
     if (!(enc_form(&m->enc) && m->enc.cond))
         return 0;
-    if (a->key >= 0)
-        m->enc.cond_key = a->key;
     if (a->meter_num <= 0 && a->prime && !strcmp(a->prime, "rests") &&
         enc_meter_sig(m->enc.cond_meter, &num, &den)) {
         a->meter_num = num;
@@ -523,6 +530,8 @@ int cmd_generate(int argc, char **argv)
         fprintf(stderr, ME ": %s\n", err.msg);
         rc = 1;
     } else if ((rc = conditioning(&a, &m)) == 0 && (rc = prime_ready(&a, &p)) == 0) {
+        if (enc_form(&m.enc) && m.enc.cond)
+            m.enc.cond_key = genreq_key(&m, a.key, &p, a.rq.seed);
         rc = run(&a, &m, &p);
     }
     prime_free(&p);

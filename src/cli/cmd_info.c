@@ -46,12 +46,24 @@ static void print_form(const Model *m)
     if (m->enc.cond) {
         int num, den;
         bool sig = enc_meter_sig(m->enc.cond_meter, &num, &den);
-        printf("  conditioning   default key %s, metre ", keyprofile_name(m->enc.cond_key, key));
+        printf("  conditioning   %s key %s, metre ",
+               keyspread_known(&m->keys) ? "commonest" : "default",
+               keyprofile_name(m->enc.cond_key, key));
         if (sig)
             printf("%d/%d", num, den);
         else
             printf("other");
         printf(" (the training corpus's commonest; reel generate --key, --meter)\n");
+        if (keyspread_known(&m->keys)) {
+            double shares[5];
+            int order[5], nk = keyspread_order(&m->keys, -1, order, shares, 5);
+            printf("  keys           without --key, drawn as the corpus has them in the tune's "
+                   "metre; in all");
+            for (int i = 0; i < nk; i++)
+                printf("%s %s %.0f%%", i ? "," : "", keyprofile_name(order[i], key),
+                       100.0 * shares[i]);
+            printf("%s\n", nk == 5 ? " ..." : "");
+        }
     }
     if (m->enc.shifts == ENC_SHIFTS_ALL) {
         printf("  transposition  each training tune also in every other key that fits\n");

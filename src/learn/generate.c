@@ -727,7 +727,8 @@ fed:
 /* Softmax heads: the distribution sampled from, into g->probs (n_out:
  * with repeat labels, the labels too; g->rep_class says what they mean, and
  * a label with no output bar behind it cannot be drawn). */
-static void class_dist(Generator *g)
+/* The next row's logits into g->ext, with what may not be drawn at -inf. */
+static void class_logits(Generator *g)
 {
     memcpy(g->ext, g->logits, (size_t)g->n_out * sizeof *g->ext);
     for (int c = 0; c < g->n_out; c++)
@@ -746,7 +747,31 @@ static void class_dist(Generator *g)
                 g->ext[ENC_REPEAT1 + k] = -INFINITY;
         }
     }
+}
+
+static void class_dist(Generator *g)
+{
+    class_logits(g);
     sample_dist(g->ext, g->n_out, &g->opts, g->probs, g->scratch);
+}
+
+double gen_end_chance(Generator *g)
+{
+    double top = -INFINITY, sum = 0.0;
+    if (!g || !g->primed || g->head != HEAD_SOFTMAX_CE || g->end_label < 0)
+        return -1.0;
+    if (g->ended)
+        return 1.0;
+    class_logits(g);
+    for (int c = 0; c < g->n_out; c++)
+        if (g->ext[c] > top)
+            top = g->ext[c];
+    if (!(top > -INFINITY) || !(g->ext[g->end_label] > -INFINITY))
+        return 0.0;
+    for (int c = 0; c < g->n_out; c++)
+        if (g->ext[c] > -INFINITY)
+            sum += exp((double)g->ext[c] - top);
+    return exp((double)g->ext[g->end_label] - top) / sum;
 }
 
 /* Mono rolls: silence (class 0) or one pitch (1 + q), into g->probs (P + 1). */

@@ -172,6 +172,10 @@ ReelStatus gen_until(Generator *g, int32_t end, int64_t max_rows, bool *reached,
 
 /* Where the output has got to, in steps (regress: the last onset). */
 int32_t gen_time(const Generator *g);
+/* The model's own chance (softmax at temperature 1, whatever the sampling
+ * options, over what the range allows) that the tune ends at the next row:
+ * a model with tune events only, else -1; 1 once it has ended. */
+double gen_end_chance(Generator *g);
 /* True once a model with tune events (encode.h) drew its end of the tune:
  * gen_step then adds nothing and gen_until stops (reached false). */
 bool gen_ended(const Generator *g);

@@ -25,6 +25,9 @@
 
 #define GENREQ_DEFAULT_BARS 8
 #define GENREQ_CADENCE_BARS 8     /* --end cadence: bars it may go on past N */
+#define GENREQ_CLOSE_TRIES 16     /* closing: draws of the last bars to choose from */
+#define GENREQ_CLOSE_BARS 4       /* closing: at most the last 4 bars drawn again */
+#define GENREQ_STRAIN_BARS 8      /* closing: a strain's end is closed too */
 
 typedef struct {
     const char *model_path;   /* named in the provenance and the title */
@@ -40,6 +43,18 @@ typedef struct {
     bool to_cadence;          /* bars: go on past them, a bar at a time, until the bar
                                  line has a cadence (music/cadence.h), at most
                                  GENREQ_CADENCE_BARS more bars; then stop anyway */
+    bool cut;                 /* bars: stop at the bar line as the draws fall.  Else
+                                 (the default), with a model that has tune events
+                                 (encode.h), the tune is closed, and so is each strain
+                                 (every GENREQ_STRAIN_BARS bars): its last bar is drawn
+                                 GENREQ_CLOSE_TRIES times from the same point and the
+                                 draw that closes best is kept: a cadence (cadence.h),
+                                 else the last note on the tonic of the melody's key,
+                                 else any; among equals the one after which the model
+                                 itself most expects its end (gen_end_chance).  When
+                                 no draw ends on the tonic, the last 2, then the last 4
+                                 bars are drawn as many times more.  Models without events, --events
+                                 and to_cadence are not closed. */
 } GenRequest;
 
 /* How far a run got: a failed run says where it stopped. */
@@ -59,6 +74,8 @@ typedef struct {
     int32_t time;             /* where the output got to */
     int extra_bars;           /* to_cadence: bars made past rq.bars */
     bool cadence;             /* to_cadence: it stopped at a cadence (else at the limit) */
+    bool closed;              /* the last bar was chosen (see cut) */
+    double end_chance;        /* closed: the model's chance of its end after the bars kept */
     Cadence cad;              /* to_cadence: what the last bar line had */
     Tune tune;                /* owned: the prime (unless rests) and what follows */
     GenSpan span;             /* where the generated part starts in tune */
@@ -74,6 +91,13 @@ GenRequest genreq_defaults(void);
 ReelStatus genreq_run(const GenRequest *rq, const Model *m, const Prime *p, GenResult *out,
                       ReelError *err);
 void genreq_free(GenResult *r);
+
+/* The key a --condition model writes in (keyprofile.h's 0..23): `given`
+ * when >= 0 (--key); else a prime's own key when it has notes; else one
+ * drawn by `seed` from the model's key spread in the prime's metre
+ * (keyspread.h), so that tunes come in the corpus's keys as often as it has
+ * them; else the model's default (enc.cond_key). */
+int genreq_key(const Model *m, int given, const Prime *p, uint64_t seed);
 
 /* A seed from the clock, short enough to type back (under 10^9). */
 uint64_t genreq_clock_seed(void);

@@ -243,6 +243,26 @@ static ReelStatus job_range(TrainJob *j, ReelError *err)
     return s;
 }
 
+/* A --condition model's key spread: every tune's key, summed over ranks. */
+static ReelStatus job_keys(TrainJob *j, ReelError *err)
+{
+    Model *m = j->m;
+    double sum[KEYSPREAD_COUNTS];
+    ReelStatus s;
+    if (!(enc_form(&m->enc) && m->enc.cond))
+        return REEL_OK;
+    keyspread_of_tunes(j->corpus.tunes, j->corpus.n_tunes, &m->keys);
+    if (!job_sharded(j))
+        return REEL_OK;
+    for (int k = 0; k < KEYSPREAD_COUNTS; k++)
+        sum[k] = (double)m->keys.n[k];
+    if ((s = dist_sum_f64(j->dist, sum, KEYSPREAD_COUNTS, err)))
+        return s;
+    for (int k = 0; k < KEYSPREAD_COUNTS; k++)
+        m->keys.n[k] = (int64_t)sum[k];
+    return REEL_OK;
+}
+
 ReelStatus job_data(TrainJob *j, ReelError *err)
 {
     Model *m = j->m;
@@ -276,7 +296,7 @@ ReelStatus job_data(TrainJob *j, ReelError *err)
     m->train.tunes_train = j->n_train;
     m->train.tunes_val = j->n_val;
     m->train.steps_train = (long)(sharded ? j->all.positions : j->train.positions);
-    if ((s = job_range(j, err)))
+    if ((s = job_range(j, err)) || (s = job_keys(j, err)))
         return s;
     corpus_free(&j->corpus); /* the encoded rows are all training needs */
     corpus_init(&j->corpus);

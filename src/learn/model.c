@@ -137,6 +137,12 @@ static void w_header(Writer *w, const Model *m)
         w_printf(w, "repeat_labels 1\n");
     if (range_known(m->range))
         w_printf(w, "pitch_range %d %d\n", m->range.lo, m->range.hi);
+    if (keyspread_known(&m->keys)) {
+        w_printf(w, "key_spread");
+        for (int k = 0; k < KEYSPREAD_COUNTS; k++)
+            w_printf(w, " %lld", (long long)m->keys.n[k]);
+        w_printf(w, "\n");
+    }
     if (enc_form(&m->enc))
         w_printf(w, "lookback_bars %d\nphrase %d\ntune_events %d\ncondition %d\n"
                  "cond_key %d\ncond_meter %d\ntranspose %d\n", m->enc.back, m->enc.phrase,
@@ -269,6 +275,7 @@ typedef enum {
     HK_TEXT,      /* the rest of the line */
     HK_ENCODING, HK_HEAD, HK_OPTIMIZER,
     HK_RANGE,     /* two MIDI pitches, 0 <= lo <= hi <= 127 */
+    HK_KEYS,      /* KEYSPREAD_COUNTS counts >= 0 */
 } HeaderType;
 
 typedef struct {
@@ -288,6 +295,7 @@ static const HeaderKey header_keys[] = {
     HK("lookback", HK_BOOL, enc.lookback),
     HK("repeat_labels", HK_BOOL, enc.repeats),
     HK("pitch_range", HK_RANGE, range),
+    HK("key_spread", HK_KEYS, keys),
     HK("lookback_bars", HK_INT, enc.back),
     HK("phrase", HK_BOOL, enc.phrase),
     HK("tune_events", HK_BOOL, enc.events),
@@ -334,6 +342,26 @@ static const HeaderKey header_keys[] = {
     HK("epoch_rng", HK_RNG, progress.epoch_rng),
     HK("drop_rng", HK_RNG, progress.drop_rng),
 };
+
+/* "key_spread": KEYSPREAD_COUNTS whole counts 0..2^40, blank-separated. */
+static ReelStatus header_keys_value(KeySpread *k, const char *v)
+{
+    const char *p = v;
+    for (int i = 0; i < KEYSPREAD_COUNTS; i++) {
+        char *end;
+        long long c;
+        while (*p == ' ')
+            p++;
+        if (*p < '0' || *p > '9')
+            return REEL_EARG;
+        c = strtoll(p, &end, 10);
+        if (c < 0 || c > (1LL << 40))
+            return REEL_EARG;
+        k->n[i] = c;
+        p = end;
+    }
+    return *p == '\0' ? REEL_OK : REEL_EARG;
+}
 
 /* Read v as k says into field.  REEL_EARG: the generic "bad value" message
  * is the caller's; REEL_EFORMAT: err says it. */
@@ -396,6 +424,7 @@ static ReelStatus header_value(const HeaderKey *k, void *field, const char *v, c
             return REEL_EARG;
         return REEL_OK;
     }
+    case HK_KEYS: return header_keys_value(field, v);
     }
     return REEL_OK;
 }

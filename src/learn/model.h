@@ -17,7 +17,9 @@
  *                                       "lookback_bars", "phrase", "tune_events",
  *                                       "condition", "cond_key", "cond_meter",
  *                                       "transpose" only with a form option
- *                                       (encode.h; absent: 0)
+ *                                       (encode.h; absent: 0); "key_spread"
+ *                                       and 8 x 24 counts (keyspread.h) when
+ *                                       known (absent: none recorded)
  *   "vocab\n" + vocab_write text        only for the tokens encoding
  *   "weights\n"
  *   u64 n, n x f32                      parameters (net_params layout)
@@ -39,6 +41,7 @@
 #include "err.h"
 #include "nn.h"
 #include "optim.h"
+#include "keyspread.h"
 #include "range.h"
 #include "rng.h"
 #include "vocab.h"
@@ -84,6 +87,8 @@ typedef struct {
     char created[32];      /* UTC time of the save, ISO 8601 */
     PitchRange range;      /* the training tunes' pitches after encoding; range_none:
                               not recorded (files from before it) */
+    KeySpread keys;        /* --condition: the training corpus's keys; all 0: not
+                              recorded (then the default key is enc.cond_key) */
 } Model;
 
 /* An empty model (no network).  model_free releases what it owns. */
