@@ -73,4 +73,33 @@ has "$tmp/err" "trained with --condition" "--key on a model without --condition"
 expect_rc 0 "$REEL" generate -m "$lb" --bars 4 --seed 3
 expect_rc 0 "$REEL" generate -m "$all" --bars 200 --seed 1
 has "$tmp/err" "ended by itself" "a tune of 200 bars ends by itself at the model's end"
+
+# ---- the studio: :key, and a take that ends by itself -------------------------------
+if command -v tmux >/dev/null 2>&1; then
+    tmux_server
+    mkdir -p "$tmp/cfg" "$tmp/home"
+    T -f /dev/null new-session -d -s t -x 120 -y 40 \
+        "env TERM=tmux-256color LANG=C.UTF-8 XDG_CONFIG_HOME='$tmp/cfg' XDG_STATE_HOME='$tmp/state' \
+HOME='$tmp/home' '$REEL' studio --model '$all' 2>'$tmp/studio.err'; sleep 30"
+    expect_screen " reel " "the studio starts with the form model"
+    lit ":key Bb"; keys Enter
+    expect_screen "key Bb for the next takes" ":key Bb is taken"
+    lit ":bars 8"; keys Enter
+    lit ":seed 3"; keys Enter
+    lit "g"
+    expect_screen "in Bb;" "a take says the key it was made in"
+    lit ":key auto"; keys Enter
+    expect_screen "key: the seed's own" ":key auto"
+    lit "g"
+    expect_screen "in [A-G][b#]*m*  *(:key chooses)" "an auto key is drawn and said"
+    lit ":key H"; keys Enter
+    expect_screen "key needs a key like D" ":key H is refused"
+    lit ":bars 200"; keys Enter
+    lit ":seed 1"; keys Enter
+    lit "g"
+    expect_screen "the tune ended by itself in bar [0-9]" "a take ends by itself at the model's end" 20
+    lit "q"
+else
+    echo "form.sh: no tmux: the studio part is left out"
+fi
 finish

@@ -138,13 +138,14 @@ static void test_key_choice(void)
     REQUIRE(prime_init(&rests, "rests", -1, &err) == REEL_OK, "%s", err.msg);
     REQUIRE(prime_init(&notes, "E4/8 G#4/8 B4/8 E5/4 B4/8 G#4/8 E4/2", -1, &err) == REEL_OK,
             "%s", err.msg);
-    CHECK(genreq_key(&m, Bb, &rests, 1) == Bb, "--key wins");
-    CHECK(genreq_key(&m, -1, &rests, 1) == G, "no spread: the model's default");
-    CHECK(genreq_key(&m, -1, &notes, 1) == E, "a prime with notes: its own key (E major)");
+    CHECK(genreq_key(&m, Bb, &rests.tune, 1) == Bb, "--key wins");
+    CHECK(genreq_key(&m, -1, NULL, 1) == G, "no prime, no spread: the default");
+    CHECK(genreq_key(&m, -1, &rests.tune, 1) == G, "no spread: the model's default");
+    CHECK(genreq_key(&m, -1, &notes.tune, 1) == E, "a prime with notes: its own key (E major)");
     scale_tune(&t, 5, false, 4, 4);
     keyspread_of_tunes(&t, 1, &m.keys);
     for (uint64_t s = 1; s <= 20; s++)
-        CHECK(genreq_key(&m, -1, &rests, s) == keyprofile_parse("F"), "drawn: F, the only key");
+        CHECK(genreq_key(&m, -1, &rests.tune, s) == keyprofile_parse("F"), "drawn: F, the only key");
     tune_free(&t);
     prime_free(&rests);
     prime_free(&notes);
@@ -207,6 +208,20 @@ static void test_closing(void)
     printf("last note on the tonic: %d of %d closed, %d cut\n", closed_tonic, N, cut_tonic);
     CHECK(closed_tonic >= 36 && closed_tonic > cut_tonic + 10,
           "closing ends on the tonic: %d of %d (cut: %d)", closed_tonic, N, cut_tonic);
+    {
+        GenResult a, c;
+        rq.seed = 5;
+        rq.cut = true;
+        REQUIRE(genreq_run(&rq, &m, &p, &a, &err) == REEL_OK, "%s", err.msg);
+        rq.key = keyprofile_parse("Bb");
+        REQUIRE(genreq_run(&rq, &m, &p, &c, &err) == REEL_OK, "%s", err.msg);
+        CHECK(strstr(a.provenance, ", key G,") && strstr(c.provenance, ", key Bb,"),
+              "the key in force is in the provenance: %s", c.provenance);
+        CHECK(!same_notes(&a.tune, &c.tune), "the key input changes the tune");
+        rq.key = -1;
+        genreq_free(&a);
+        genreq_free(&c);
+    }
     {
         GenResult a, c;
         rq.seed = 5;

@@ -12,6 +12,7 @@
 
 #include "disk.h"
 #include "generate.h"
+#include "keyprofile.h"
 #include "num.h"
 #include "takes.h"
 
@@ -44,6 +45,28 @@ static bool cmd_meter(Studio *s, const char *arg)
     s->song.den = b;
     s->song.version++;
     view_status(&s->view, 1, "meter %d/%d", a, b);
+    return true;
+}
+
+static bool cmd_key(Studio *s, const char *arg)
+{
+    int k = keyprofile_parse(arg);
+    char name[8];
+    if (!strcmp(arg, "auto") || !*arg) {
+        s->take.key_choice = -1;
+        view_status(&s->view, 1, "key: the seed's own, else drawn as the model's corpus has "
+                    "them");
+        return true;
+    }
+    if (k < 0) {
+        view_status(&s->view, 2, "key needs a key like D, Bb, F#m or Em, or auto");
+        return false;
+    }
+    s->take.key_choice = k;
+    view_status(&s->view, 1, "key %s for the next takes%s", keyprofile_name(k, name),
+                s->have_model && enc_form(&s->model.enc) && s->model.enc.cond
+                    ? ""
+                    : " (this model has no key input: train one with --condition)");
     return true;
 }
 
@@ -260,6 +283,7 @@ static const struct {
     {"tempo", cmd_tempo},         {"bpm", cmd_tempo},
     {"meter", cmd_meter},         {"time", cmd_meter},
     {"bars", cmd_bars},           {"seed", cmd_seed},
+    {"key", cmd_key},
     {"temp", cmd_temperature},    {"temperature", cmd_temperature}, {"t", cmd_temperature},
     {"topk", cmd_topk},           {"top-k", cmd_topk},
     {"topp", cmd_topp},           {"top-p", cmd_topp},

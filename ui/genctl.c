@@ -58,6 +58,18 @@ void gc_set_seed(GenCtl *gc, uint64_t seed)
     gc->seed = seed;
 }
 
+void gc_set_key(GenCtl *gc, int key)
+{
+    gen_set_key(gc->g, key);
+    gen_set_key(gc->probe, key);
+    gc->probe_ok = false;
+}
+
+bool gc_ended(const GenCtl *gc)
+{
+    return gc->primed && gen_ended(gc->g);
+}
+
 static bool snap_add(GenCtl *gc, int32_t step)
 {
     GenSnapshot *s;
@@ -147,7 +159,7 @@ int32_t gc_time(const GenCtl *gc)
 
 bool gc_pending(const GenCtl *gc)
 {
-    return gc->primed && !gc->stalled && gen_time(gc->g) < gc->target;
+    return gc->primed && !gc->stalled && !gen_ended(gc->g) && gen_time(gc->g) < gc->target;
 }
 
 ReelStatus gc_work(GenCtl *gc, double budget_sec, int32_t *rows, ReelError *err)

@@ -81,6 +81,11 @@ ReelStatus gc_set_opts(GenCtl *gc, const SampleOpts *so, ReelError *err);
 /* The random seed for the next gc_prime. */
 void gc_set_seed(GenCtl *gc, uint64_t seed);
 
+/* The key of a --condition model's takes (gen_set_key), from the next row. */
+void gc_set_key(GenCtl *gc, int key);
+/* The model drew its end of the tune (tune events): nothing more comes. */
+bool gc_ended(const GenCtl *gc);
+
 /* Start a take: prime with seed (NULL or no notes and no steps: a bar of
  * silence in meta's metre) and the random seed.  meta supplies the metre
  * and tempo (copied).  The target is the seed's end (nothing to do yet). */

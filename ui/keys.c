@@ -180,7 +180,7 @@ static const KeysHelp studio_help[] = {
     {"p", "instrument (GM program: number or name)", NULL},
     {"s", "save: .mid, .abc or .wav, by the name you type", "Files"},
     {"o", "open: a model (.reel), or a MIDI/ABC file as the seed", NULL},
-    {":", "command: tempo N, meter 6/8, bars N, seed N (or random), temp X, topk N, topp X, "
+    {":", "command: tempo N, meter 6/8, key D (or auto), bars N, seed N (or random), temp X, topk N, topp X, "
           "notes D4/8 F#4/8 ... (a seed as text), program violin, soundfont FILE, audio (try "
           "a lost sound device again), gain X, "
           "quantize 8, seedbars N, octave N, open FILE, save FILE, model FILE, clear, quit", NULL},

@@ -38,6 +38,7 @@
 #include "datadir.h"
 #include "draw.h"
 #include "disk.h"
+#include "keyprofile.h"
 #include "look.h"
 #include "paint.h"
 #include "takes.h"
@@ -61,6 +62,7 @@ static void load_settings(Studio *s)
     s->take.so.top_p = (float)settings_num(&s->settings, "top_p", 0.05, 1, 1.0);
     s->song.bpm = settings_num(&s->settings, "tempo", 20, 400, 120);
     s->take.bars = (int)settings_num(&s->settings, "bars", 1, 256, 8);
+    s->take.key_choice = (v = settings_get(&s->settings, "key")) != NULL ? keyprofile_parse(v) : -1;
     s->octave = (int)settings_num(&s->settings, "octave", 0, 8, 4);
     s->length = (int)settings_num(&s->settings, "length", 1, 24, 2);
     s->quantize = (int)settings_num(&s->settings, "quantize", 1, 16, 1);
@@ -106,6 +108,11 @@ static void save_settings(Studio *s)
     snprintf(buf, sizeof buf, "%d/%d", s->song.num, s->song.den);
     settings_set(t, "meter", buf);
     settings_set_num(t, "bars", s->take.bars);
+    {
+        char name[8];
+        settings_set(t, "key", s->take.key_choice >= 0 ? keyprofile_name(s->take.key_choice, name)
+                                                       : "auto");
+    }
     settings_set_num(t, "octave", s->octave);
     settings_set_num(t, "length", s->length);
     settings_set_num(t, "quantize", s->quantize);

@@ -27,6 +27,8 @@ typedef struct {
     bool seed_locked;             /* :seed N: every take uses it */
     bool edited;                  /* n re-drew part of the take with a new stream */
     int bars;                     /* bars g generates */
+    int key_choice;               /* :key: 0..23 (keyprofile.h), -1 auto (genreq_key) */
+    int key;                      /* the take's key (a --condition model), -1 none */
     unsigned version;             /* song version the take wrote last */
     bool generating;              /* rows are being made for the take */
 

@@ -10,6 +10,9 @@
 #include <math.h>
 #include <stdio.h>
 
+#include "genrequest.h"
+#include "keyprofile.h"
+
 bool takes_need_model(Studio *s)
 {
     if (s->have_model && s->take.gc_ok)
@@ -44,6 +47,15 @@ static void takes_decode(Studio *s)
     s->view.dirty |= DIRTY_ROLL | DIRTY_PANEL | DIRTY_HEADER;
 }
 
+/* The model drew its end of the tune. */
+static void takes_say_ended(Studio *s)
+{
+    int32_t t = gc_time(&s->take.gc), bar = song_bar_steps(&s->song);
+    view_status(&s->view, 1, "the tune ended by itself in bar %d (the model's end of the tune); "
+                "seed %" PRIu64 ", g makes another", (int)((t > 0 ? t - 1 : 0) / bar) + 1,
+                s->take.seed);
+}
+
 /* Make rows for a while; decode when some came. */
 void takes_pump(Studio *s, double budget)
 {
@@ -66,6 +78,8 @@ void takes_pump(Studio *s, double budget)
         if (s->take.gc.stalled)
             view_status(&s->view, 2, "the model stopped moving forward in time (at step %d)",
                           (int)gc_time(&s->take.gc));
+        else if (gc_ended(&s->take.gc))
+            takes_say_ended(s);
     }
 }
 
@@ -95,6 +109,11 @@ void takes_start(Studio *s, bool play)
     if (!s->take.seed_locked)
         s->take.seed = take_fresh_seed();
     gc_set_seed(&s->take.gc, s->take.seed);
+    s->take.key = -1;
+    if (enc_form(&s->model.enc) && s->model.enc.cond) {
+        s->take.key = genreq_key(&s->model, s->take.key_choice, &seed, s->take.seed);
+        gc_set_key(&s->take.gc, s->take.key);
+    }
     if (gc_prime(&s->take.gc, seed.n_notes ? &seed : NULL, &seed, &err)) {
         view_status(&s->view, 2, "the seed does not fit the model: %s", err.msg);
         tune_free(&seed);
@@ -114,11 +133,16 @@ void takes_start(Studio *s, bool play)
                       PRIu64 " ([ ] change the temperature)",
                       s->song.cur.n_seed ? "the seed" : "silence", s->take.seed);
     } else {
-        char msg[200];
-        snprintf(msg, sizeof msg, "generated %d bar%s after the %s; seed %" PRIu64
+        char msg[240], key[40] = "", name[8];
+        if (s->take.key >= 0)
+            snprintf(key, sizeof key, " in %s%s", keyprofile_name(s->take.key, name),
+                     s->take.key_choice < 0 ? " (:key chooses)" : "");
+        snprintf(msg, sizeof msg, "generated %d bar%s after the %s%s; seed %" PRIu64
                  " (k keeps, x discards, n redraws)", s->take.bars, s->take.bars == 1 ? "" : "s",
-                 s->song.cur.n_seed ? "seed" : "silence", s->take.seed);
+                 s->song.cur.n_seed ? "seed" : "silence", key, s->take.seed);
         view_status(&s->view, 1, "%s", msg);
+        if (!gc_pending(&s->take.gc) && gc_ended(&s->take.gc))
+            takes_say_ended(s);
     }
     if (play) {
         int32_t bar = song_bar_steps(&s->song);

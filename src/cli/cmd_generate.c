@@ -531,7 +531,7 @@ int cmd_generate(int argc, char **argv)
         rc = 1;
     } else if ((rc = conditioning(&a, &m)) == 0 && (rc = prime_ready(&a, &p)) == 0) {
         if (enc_form(&m.enc) && m.enc.cond)
-            m.enc.cond_key = genreq_key(&m, a.key, &p, a.rq.seed);
+            a.rq.key = genreq_key(&m, a.key, &p.tune, a.rq.seed);
         rc = run(&a, &m, &p);
     }
     prime_free(&p);

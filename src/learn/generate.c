@@ -65,6 +65,7 @@ struct Generator {
     bool ev_start;            /* events: row lb_offset - 1 is the start event, history */
     int end_label;            /* events: the end-of-tune label, else -1 */
     bool ended;               /* events: the end label was drawn; nothing more comes */
+    int key;                  /* cond: the key input (gen_set_key) */
 
     int32_t *tok_adv;         /* (vocab size) tokens: steps each id takes in the output */
     int32_t rest_id[GEN_REST_MAX + 1]; /* tokens: id of "r/k", -1 when absent */
@@ -230,6 +231,7 @@ ReelStatus gen_new(Generator **out, const Model *m, const SampleOpts *o, uint64_
     if (g->repeats)
         g->n_rep = enc_backs(&m->enc, (int[ENC_BACK_MAX]){0});
     g->end_label = enc_end_label(&m->enc);
+    g->key = m->enc.cond_key;
     if (g->lookback && !(g->lb_row = calloc((size_t)enc_in_width(&m->enc, NULL),
                                             sizeof *g->lb_row)))
         goto oom;
@@ -280,6 +282,16 @@ void gen_set_weights(Generator *g, NetWeights w)
     if (((w == NET_W_FAST && !q8) || w == NET_W_F16) && !net_half_active(g->net))
         (void)net_half_build(g->m->nn, NULL);
     net_state_set_weights(g->state, w == NET_W_FAST ? (q8 ? NET_W_I8 : NET_W_F16) : w);
+}
+
+void gen_set_key(Generator *g, int key)
+{
+    g->key = key >= 0 && key < 24 ? key : g->m->enc.cond_key;
+}
+
+int gen_key(const Generator *g)
+{
+    return g->key;
 }
 
 NetWeights gen_weights(const Generator *g)
@@ -451,7 +463,7 @@ static const float *lookback_input(Generator *g)
     int32_t t, none = -1;
     EncAt at;
     TimeSig s = tune_sig_at(&g->meta, 0);
-    EncCond c = {g->m->enc.cond_key, enc_meter_class(s.num, s.den)};
+    EncCond c = {g->key, enc_meter_class(s.num, s.den)};
     lookback_bar(g, &at);
     /* A row of the silent prime: no class at all, only the bar position. */
     if (!lookback_history(g, &hist, &t)) {

@@ -144,6 +144,12 @@ NetWeights gen_weights(const Generator *g);
 void gen_set_precise(Generator *g, bool precise);
 bool gen_precise(const Generator *g);     /* true when steps run on float weights */
 
+/* The key a --condition model is told to write in (keyprofile.h's 0..23),
+ * from the next row on; out of range: the model's default (enc.cond_key),
+ * which gen_new starts with.  Snapshots do not record it. */
+void gen_set_key(Generator *g, int key);
+int gen_key(const Generator *g);
+
 /* Reseed the generator's random stream. */
 void gen_reseed(Generator *g, uint64_t seed);
 

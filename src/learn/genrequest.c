@@ -19,16 +19,17 @@ GenRequest genreq_defaults(void)
     r.events = -1;
     r.program = -1;
     r.range = range_none();
+    r.key = -1;
     return r;
 }
 
-int genreq_key(const Model *m, int given, const Prime *p, uint64_t seed)
+int genreq_key(const Model *m, int given, const Tune *prime, uint64_t seed)
 {
-    TimeSig s = tune_sig_at(&p->tune, p->tune.n_steps);
+    TimeSig s = prime ? tune_sig_at(prime, prime->n_steps) : (TimeSig){0, 4, 4};
     int key;
     if (given >= 0 && given < KEYSPREAD_KEYS)
         return given;
-    if (p->kind != PRIME_RESTS && p->tune.n_notes > 0 && (key = enc_tune_key(&p->tune)) >= 0)
+    if (prime && prime->n_notes > 0 && (key = enc_tune_key(prime)) >= 0)
         return key;
     if ((key = keyspread_draw(&m->keys, enc_meter_class(s.num, s.den), seed)) >= 0)
         return key;
@@ -82,7 +83,7 @@ static void provenance(const GenRequest *rq, const Model *m, const Prime *p, con
     if (enc_form(&m->enc) && m->enc.cond) {
         char key[8];
         n = strlen(buf);
-        snprintf(buf + n, size - n, ", key %s", keyprofile_name(m->enc.cond_key, key));
+        snprintf(buf + n, size - n, ", key %s", keyprofile_name(gen_key(g), key));
     }
     if (range_known(rq->range)) {
         char r[40];
@@ -295,6 +296,8 @@ ReelStatus genreq_run(const GenRequest *rq, const Model *m, const Prime *p, GenR
         gen_set_weights(g, rq->weights);
     if ((s = gen_set_range(g, rq->range, err)))
         goto done;
+    if (rq->key >= 0)
+        gen_set_key(g, rq->key);
     out->stage = GENREQ_PRIME;
     if ((s = prime_generator(g, p, out, err)))
         goto done;

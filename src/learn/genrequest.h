@@ -40,6 +40,8 @@ typedef struct {
     int program;              /* 1..128; <= 0: the prime's, else violin (piano for roll128
                                  and tokens) */
     PitchRange range;         /* narrows the model's range (range_none: the model's) */
+    int key;                  /* a --condition model's key input (genreq_key); < 0: the
+                                 model's default */
     bool to_cadence;          /* bars: go on past them, a bar at a time, until the bar
                                  line has a cadence (music/cadence.h), at most
                                  GENREQ_CADENCE_BARS more bars; then stop anyway */
@@ -93,11 +95,12 @@ ReelStatus genreq_run(const GenRequest *rq, const Model *m, const Prime *p, GenR
 void genreq_free(GenResult *r);
 
 /* The key a --condition model writes in (keyprofile.h's 0..23): `given`
- * when >= 0 (--key); else a prime's own key when it has notes; else one
+ * when >= 0 (--key); else the prime's own key when it has notes; else one
  * drawn by `seed` from the model's key spread in the prime's metre
  * (keyspread.h), so that tunes come in the corpus's keys as often as it has
- * them; else the model's default (enc.cond_key). */
-int genreq_key(const Model *m, int given, const Prime *p, uint64_t seed);
+ * them; else the model's default (enc.cond_key).  prime may be a tune with
+ * only a metre (rests) or NULL. */
+int genreq_key(const Model *m, int given, const Tune *prime, uint64_t seed);
 
 /* A seed from the clock, short enough to type back (under 10^9). */
 uint64_t genreq_clock_seed(void);
