@@ -74,6 +74,16 @@ expect_rc 0 "$REEL" generate -m "$lb" --bars 4 --seed 3
 expect_rc 0 "$REEL" generate -m "$all" --bars 200 --seed 1
 has "$tmp/err" "ended by itself" "a tune of 200 bars ends by itself at the model's end"
 
+# ---- reel eval --test holds tunes out as training does: not transposed -------------
+nt="$tmp/notranspose.reel"
+expect_rc 0 "$REEL" train "$data" $small --lookback-bars 1,2,4,8 --repeat-labels \
+    --phrase-position --tune-events --condition -o "$nt"
+positions() { "$REEL" eval --model "$1" --test "$data" -n 1 -q 2>/dev/null |
+    sed -n 's/^held out .* \([0-9][0-9]*\) positions.*/\1/p'; }
+p_all=$(positions "$all"); p_nt=$(positions "$nt")
+[ -n "$p_all" ] && [ "$p_all" = "$p_nt" ] && ok ||
+    fail "eval --test with a --transpose model: $p_all positions, without: $p_nt"
+
 # ---- the studio: :key, and a take that ends by itself -------------------------------
 if command -v tmux >/dev/null 2>&1; then
     tmux_server

@@ -321,6 +321,8 @@ static ReelStatus run_test(EvalJob *j, const EvalJobOpts *o, ReelError *err)
     Dataset d;
     ReelError e;
     ReelStatus s;
+    EncOpts held = o->m->enc;
+    held.shifts = 0; /* as training holds tunes out: as they are, not transposed */
     j->stage = EVAL_AT_TEST;
     corpus_init(&c);
     memset(&d, 0, sizeof d);
@@ -329,7 +331,7 @@ static ReelStatus run_test(EvalJob *j, const EvalJobOpts *o, ReelError *err)
         co.quant.part = o->corpus->part;
     if (!(s = corpus_load(&c, paths, 1, &co, &e))) {
         j->test_tunes = c.n_tunes;
-        if (!(s = data_build(&d, c.tunes, NULL, c.n_tunes, &o->m->enc, o->m->vocab, &e)))
+        if (!(s = data_build(&d, c.tunes, NULL, c.n_tunes, &held, o->m->vocab, &e)))
             s = train_evaluate(o->m, &d, &j->test, &e);
         if (!s) {
             j->test_notes = test_notes(o->m, &c, &d);
