@@ -18,23 +18,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "evalref.h"
 #include "job.h"
 
-#define MAX_PATHS 16
-
-static int recorded_paths(char *buf, const char **paths, QuantOpts *q)
-{
-    int n = 0;
-    char *part = strstr(buf, " (part ");
-    if (part) {
-        *part = '\0';
-        q->part = part + 7;
-        part[strcspn(part + 7, ")") + 7] = '\0';
-    }
-    for (char *tok = strtok(buf, " "); tok && n < MAX_PATHS; tok = strtok(NULL, " "))
-        paths[n++] = tok;
-    return n;
-}
+#define MAX_PATHS EVALREF_MAX_PATHS
 
 /* Link src into dir as its base name (NAME-2, -3 ... when taken). */
 static int link_into(const char *dir, const char *src)
@@ -60,7 +47,7 @@ static int link_into(const char *dir, const char *src)
 int main(int argc, char **argv)
 {
     const char *paths[MAX_PATHS];
-    char recorded[sizeof(((Model *)0)->train.corpus)];
+    EvalPaths ep;
     Model m, scratch;
     JobConfig cfg;
     TrainJob j;
@@ -76,12 +63,16 @@ int main(int argc, char **argv)
         return 1;
     }
     memset(&cfg, 0, sizeof cfg);
-    snprintf(recorded, sizeof recorded, "%s", m.train.corpus);
     if (argc > 3)
         for (int i = 3; i < argc; i++)
             paths[n++] = argv[i];
-    else
-        n = recorded_paths(recorded, paths, &cfg.corpus.quant);
+    else {
+        evalref_paths_from_model(&ep, &m);
+        for (int i = 0; i < ep.n; i++)
+            paths[n++] = ep.paths[i];
+        if (ep.part[0])
+            cfg.corpus.quant.part = ep.part;
+    }
     if (n == 0) {
         fprintf(stderr, "heldout: %s names no corpus: give it after OUTDIR\n", argv[1]);
         model_free(&m);

@@ -19,34 +19,22 @@
 #include <string.h>
 
 #include "corpus.h"
+#include "evalref.h"
 #include "model.h"
 #include "keyspread.h"
 #include "range.h"
 
-#define MAX_PATHS 16
+#define MAX_PATHS EVALREF_MAX_PATHS
 
 /* The header's "corpus" text split at blanks into paths (inside buf); a
  * "(part NAME)" at the end sets the part. */
-static int recorded_paths(char *buf, const char **paths, QuantOpts *q)
-{
-    int n = 0;
-    char *part = strstr(buf, " (part ");
-    if (part) {
-        *part = '\0';
-        q->part = part + 7;
-        part[strcspn(part + 7, ")") + 7] = '\0';
-    }
-    for (char *tok = strtok(buf, " "); tok && n < MAX_PATHS; tok = strtok(NULL, " "))
-        paths[n++] = tok;
-    return n;
-}
-
 int main(int argc, char **argv)
 {
     int n = 0, rc = 1;
     const char *paths[MAX_PATHS];
     Model m;
-    char recorded[sizeof m.train.corpus], name[40];
+    char name[40];
+    EvalPaths ep;
     Corpus c;
     CorpusOpts co;
     PitchRange r;
@@ -61,12 +49,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "pitchrange: %s\n", err.msg);
         return 1;
     }
-    snprintf(recorded, sizeof recorded, "%s", m.train.corpus);
     if (argc > 2)
         for (int i = 2; i < argc; i++)
             paths[n++] = argv[i];
-    else
-        n = recorded_paths(recorded, paths, &co.quant);
+    else {
+        evalref_paths_from_model(&ep, &m);
+        for (int i = 0; i < ep.n; i++)
+            paths[n++] = ep.paths[i];
+        if (ep.part[0])
+            co.quant.part = ep.part;
+    }
     corpus_init(&c);
     if (n == 0) {
         fprintf(stderr, "pitchrange: %s names no corpus: give it after the model\n", argv[1]);
