@@ -84,6 +84,18 @@ p_all=$(positions "$all"); p_nt=$(positions "$nt")
 [ -n "$p_all" ] && [ "$p_all" = "$p_nt" ] && ok ||
     fail "eval --test with a --transpose model: $p_all positions, without: $p_nt"
 
+# ---- --test-split: tunes kept aside, in no dataset -----------------------------------
+ts="$tmp/testsplit.reel"
+expect_rc 0 "$REEL" train "$data" --encoding melody --hidden 16 --layers 1 --epochs 1 \
+    --window 32 --batch 8 --val-split 0.34 --test-split 0.34 -o "$ts"
+has "$tmp/err" "kept aside for testing" "reel train says what it keeps aside"
+[ "$(header tunes_test "$ts")" = 1 ] && [ "$(header tunes_train "$ts")" = 1 ] &&
+    [ "$(header tunes_val "$ts")" = 1 ] && ok || fail "3 tunes: 1 each for training, validation, test"
+expect_rc 0 "$REEL" info "$ts"
+has "$tmp/out" "1 tunes kept aside for testing" "reel info shows the test tunes"
+expect_rc 2 "$REEL" train "$data" --test-split 0.6 -o "$tmp/bad.reel"
+has "$tmp/err" "test-split" "--test-split 0.6 is refused"
+
 # ---- the studio: :key, and a take that ends by itself -------------------------------
 if command -v tmux >/dev/null 2>&1; then
     tmux_server

@@ -3,12 +3,13 @@
  *
  * It splits the corpus the model was trained on (the paths its header
  * names, or the CORPUS paths given) exactly as training did (learn/job:
- * the same tunes, the same --val-split and --seed, so the same shuffle) and
- * links each held-out tune's file into OUTDIR (created; a name that is
- * taken gets a number).  Training only reports their loss and keeps the
- * last epoch, never the best, so they are tunes the model never learnt
- * from: `reel eval --model MODEL --test OUTDIR` gives its loss per note on
- * unseen tunes.  A file holding several tunes (ABC) is linked once, with
+ * the same tunes, the same --val-split, --test-split and --seed, so the
+ * same shuffle) and links into OUTDIR (created; a name that is taken gets a
+ * number) each file of the tunes kept aside for testing (--test-split), or
+ * with --val (or for a model without test tunes) of the validation tunes.
+ * The model never learnt from either; the test tunes were not even looked
+ * at to choose epochs or settings.  `reel eval --model MODEL --test OUTDIR`
+ * then gives the loss per note on unseen tunes.  A file holding several tunes (ABC) is linked once, with
  * all its tunes.  Exit status 0, 1 on any failure, 2 for bad usage.
  */
 #include <errno.h>
@@ -53,9 +54,16 @@ int main(int argc, char **argv)
     TrainJob j;
     ReelError err;
     int n = 0, rc = 1, linked = 0;
+    bool val = argc > 3 && !strcmp(argv[3], "--val");
+    if (val) {
+        argv[3] = argv[2];
+        argv[2] = argv[1];
+        argv++;
+        argc--;
+    }
     if (argc < 3 || argc - 3 > MAX_PATHS || !strcmp(argv[1], "-h")) {
-        fprintf(stderr, "usage: heldout MODEL OUTDIR [CORPUS...]: link the tunes MODEL was "
-                        "never trained on into OUTDIR\n");
+        fprintf(stderr, "usage: heldout MODEL OUTDIR [--val] [CORPUS...]: link the tunes MODEL "
+                        "kept aside for testing (--val: the validation tunes) into OUTDIR\n");
         return 2;
     }
     if (model_load(&m, argv[1], 0, 0, &err)) {
@@ -90,9 +98,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "heldout: %s\n", err.msg);
     } else {
         const char *last = NULL;
+        const int32_t *which = j.n_te > 0 && !val ? j.te_which : j.va_which;
+        int32_t count = j.n_te > 0 && !val ? j.n_te : j.n_va;
         rc = 0;
-        for (int32_t i = 0; i < j.n_va && !rc; i++) {
-            const Tune *t = &j.corpus.tunes[j.va_which[i]];
+        for (int32_t i = 0; i < count && !rc; i++) {
+            const Tune *t = &j.corpus.tunes[which[i]];
             if (!t->source || (last && !strcmp(last, t->source)))
                 continue;
             if (link_into(argv[2], t->source)) {
@@ -103,8 +113,8 @@ int main(int argc, char **argv)
             linked++;
         }
         if (!rc)
-            printf("%s: %d held-out tunes of %d, %d files linked into %s\n", argv[1], j.n_val,
-                   j.n_tunes, linked, argv[2]);
+            printf("%s: %d %s tunes of %d, %d files linked into %s\n", argv[1], count,
+                   which == j.te_which ? "test" : "validation", j.n_tunes, linked, argv[2]);
     }
     job_free(&j);
     model_free(&scratch);

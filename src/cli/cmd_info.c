@@ -120,6 +120,9 @@ static void print_model(const char *path, const Model *m, int vocab_n)
     printf("  trained on     %s\n", t->corpus[0] ? t->corpus : "(not recorded)");
     printf("                 %ld tunes (%ld positions an epoch), %ld held out\n", t->tunes_train,
            t->steps_train, t->tunes_val);
+    if (t->test_split > 0)
+        printf("                 %ld tunes kept aside for testing (--test-split %g: neither trained "
+               "nor validated on)\n", t->tunes_test, (double)t->test_split);
     printf("  settings       window %d, batch %d, %d epochs, %s lr %g", t->window, t->batch,
            t->epochs, optim_name(t->optim.kind), t->optim.lr);
     if (t->optim.clip_norm > 0)

@@ -73,6 +73,9 @@ static void train_usage(FILE *f)
         "  --no-phase          no grid-phase search when quantizing\n"
         "  --max-tunes N       use only the first N tunes (quick runs)\n"
         "  --val-split F       share of tunes for validation, by tune (0.05)\n"
+        "  --test-split F      also keep this share of the tunes aside, neither trained\n"
+        "                      on nor validated (0): tools/heldout links them for reel\n"
+        "                      eval --test, the loss on tunes no choice was made on\n"
         "network:\n"
         "  --hidden H          LSTM units per layer (256)\n"
         "  --layers L          LSTM layers (2)\n"
@@ -267,7 +270,7 @@ typedef struct {
 enum { O_ENC = 256, O_PLAIN, O_DUR, O_VMIN, O_PART, O_NOPHASE, O_MAXT, O_VAL, O_HID, O_LAY,
        O_DENSE, O_BN, O_DROP, O_RDROP, O_WIN, O_BATCH, O_EPOCHS, O_OPT, O_LR, O_CLIP,
        O_SEED, O_THR, O_MAXB, O_CKB, O_CKM, O_LOG, O_RESUME, O_MPITO, O_PROGRESS,
-       O_LOOKBACK, O_REPEATS, O_LBBARS, O_PHRASE, O_EVENTS, O_COND, O_TRANSPOSE };
+       O_LOOKBACK, O_REPEATS, O_LBBARS, O_PHRASE, O_EVENTS, O_COND, O_TRANSPOSE, O_TEST };
 
 static const struct option train_longopts[] = {
     {"encoding", required_argument, NULL, O_ENC}, {"plain", no_argument, NULL, O_PLAIN},
@@ -281,6 +284,7 @@ static const struct option train_longopts[] = {
     {"part", required_argument, NULL, O_PART}, {"no-phase", no_argument, NULL, O_NOPHASE},
     {"max-tunes", required_argument, NULL, O_MAXT},
     {"val-split", required_argument, NULL, O_VAL},
+    {"test-split", required_argument, NULL, O_TEST},
     {"hidden", required_argument, NULL, O_HID}, {"layers", required_argument, NULL, O_LAY},
     {"dense", required_argument, NULL, O_DENSE}, {"batchnorm", no_argument, NULL, O_BN},
     {"dropout", required_argument, NULL, O_DROP},
@@ -426,6 +430,7 @@ static bool train_opt(int ch, const char *arg, TrainArgs *a)
     case O_NOPHASE: c->corpus.quant.no_phase = true; return true;
     case O_MAXT: return cli_long(cmd, "--max-tunes", arg, 1, 100000000, &c->max_tunes);
     case O_VAL: if (!cli_double(cmd, "--val-split", arg, 0, 0.9, &d)) return false; c->train.val_split = (float)d; return true;
+    case O_TEST: if (!cli_double(cmd, "--test-split", arg, 0, 0.5, &d)) return false; c->train.test_split = (float)d; return true;
     case O_HID: if (!cli_long(cmd, "--hidden", arg, 1, 8192, &x)) return false; c->net.hidden = (int)x; return true;
     case O_LAY: if (!cli_long(cmd, "--layers", arg, 1, 16, &x)) return false; c->net.layers = (int)x; return true;
     case O_DENSE: if (!cli_long(cmd, "--dense", arg, 0, 8192, &x)) return false; c->net.dense = (int)x; return true;
@@ -566,6 +571,8 @@ static void train_summary(const TrainJob *job)
             m->net.hidden, m->net.dense ? ", dense" : "", m->net.batchnorm ? ", batch norm" : "",
             net_n_params(m->nn), m->train.window, m->train.batch, optim_name(m->train.optim.kind),
             m->train.optim.lr, m->train.threads, m->train.threads == 1 ? "" : "s");
+    if (job->n_test > 0)
+        fprintf(stderr, "; %d kept aside for testing", job->n_test);
     if (ranks > 1)
         fprintf(stderr, " per rank; %d ranks (MPI), %ld files read", ranks, job->files_loaded);
     fputc('\n', stderr);

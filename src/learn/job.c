@@ -30,6 +30,7 @@ void job_free(TrainJob *j)
     free(j->owner);
     free(j->tr_which);
     free(j->va_which);
+    free(j->te_which);
     free(j->tr_pos);
     free(j->order);
     corpus_free(&j->corpus);
@@ -132,8 +133,9 @@ ReelStatus job_split(TrainJob *j, ReelError *err)
     j->order = malloc(bytes);
     j->tr_which = malloc(bytes);
     j->va_which = malloc(bytes);
+    j->te_which = malloc(bytes);
     j->tr_pos = malloc(bytes);
-    if (!j->order || !j->tr_which || !j->va_which || !j->tr_pos)
+    if (!j->order || !j->tr_which || !j->va_which || !j->te_which || !j->tr_pos)
         return reel_fail(err, REEL_ENOMEM, "out of memory");
     for (int32_t i = 0; i < n; i++)
         j->order[i] = i;
@@ -142,21 +144,26 @@ ReelStatus job_split(TrainJob *j, ReelError *err)
     j->n_val = (int32_t)floor(ts->val_split * n + 0.5);
     if (ts->val_split > 0 && j->n_val == 0 && n >= 2)
         j->n_val = 1;
-    j->n_train = n - j->n_val;
+    j->n_test = (int32_t)floor(ts->test_split * n + 0.5);
+    if (ts->test_split > 0 && j->n_test == 0 && n - j->n_val >= 2)
+        j->n_test = 1;
+    j->n_train = n - j->n_val - j->n_test;
     if (j->n_train < 1)
         return reel_fail(err, REEL_EEMPTY,
-                         "%d tune(s) is too few to hold %.0f%% out for validation", n,
-                         ts->val_split * 100);
+                         "%d tune(s) is too few to hold %.0f%% out for validation%s", n,
+                         ts->val_split * 100, j->n_test ? " and keep some aside for testing" : "");
     /* This process's tunes (indices into corpus), in the order of the job's
-     * training and validation lists. */
+     * lists: validation first, then the test tunes (in none), then training. */
     for (int32_t i = 0; i < n; i++) {
-        int32_t g = j->order[i];
+        int32_t g = j->order[i], held = j->n_val + j->n_test;
         if (sharded && j->sc.owner[g] != me)
             continue;
         if (i < j->n_val) {
             j->va_which[j->n_va++] = sharded ? j->sc.lidx[g] : g;
+        } else if (i < held) {
+            j->te_which[j->n_te++] = sharded ? j->sc.lidx[g] : g;
         } else {
-            j->tr_pos[j->n_tr] = i - j->n_val;
+            j->tr_pos[j->n_tr] = i - held;
             j->tr_which[j->n_tr++] = sharded ? j->sc.lidx[g] : g;
         }
     }
@@ -295,6 +302,7 @@ ReelStatus job_data(TrainJob *j, ReelError *err)
     }
     m->train.tunes_train = j->n_train;
     m->train.tunes_val = j->n_val;
+    m->train.tunes_test = j->n_test;
     m->train.steps_train = (long)(sharded ? j->all.positions : j->train.positions);
     if ((s = job_range(j, err)) || (s = job_keys(j, err)))
         return s;

@@ -15,6 +15,11 @@
  *                settings, encoding and seed win over cfg's from then on
  *   job_load     read the corpus, keep the first max_tunes tunes
  *   job_split    shuffle the tunes from the seed, hold val_split of them out
+ *                for validation and keep test_split more aside (te_which:
+ *                in no dataset, so reel eval --test can measure tunes the
+ *                model never saw and no choice was made on); without a
+ *                test share the split is what it always was, and adding
+ *                one leaves the validation tunes as they were
  *   job_build    (a new model only) the vocabulary and a new network
  *   job_data     encode the training and validation tunes
  *   job_train    train_run, with the cadence of cfg and the caller's stop
@@ -82,10 +87,11 @@ typedef struct {
     long notes;                /* notes in this rank's tunes */
     /* job_split */
     int32_t *order;            /* (n_tunes) the job's tunes shuffled: the first n_val are held out */
-    int32_t n_train, n_val;    /* of the whole job */
+    int32_t n_train, n_val, n_test; /* of the whole job */
     int32_t *tr_which, *va_which; /* this rank's tunes (indices into corpus), in list order */
+    int32_t *te_which;         /* this rank's test tunes (test_split): in no dataset */
     int32_t *tr_pos;           /* (n_tr) each one's place in the job's training list */
-    int32_t n_tr, n_va;
+    int32_t n_tr, n_va, n_te;
     /* job_data */
     Dataset train, val;        /* this rank's tunes, encoded */
     EncStats st_train, st_val; /* what encoding cost, over every rank */

@@ -158,6 +158,8 @@ static void w_header(Writer *w, const Model *m)
              t->optim.rho, t->optim.eps, t->optim.clip_norm);
     w_printf(w, "corpus %s\ntunes_train %ld\ntunes_val %ld\nsteps_train %ld\n", corpus,
              t->tunes_train, t->tunes_val, t->steps_train);
+    if (t->test_split > 0)
+        w_printf(w, "test_split %.9g\ntunes_test %ld\n", t->test_split, t->tunes_test);
     w_printf(w, "epoch %d\nbatches %" PRId64 "\nbatch_in_epoch %" PRId64 "\n", p->epoch,
              p->batches, p->batch_in_epoch);
     w_printf(w, "train_loss %.9g\ntrain_acc %.9g\nval_loss %.9g\nval_acc %.9g\n"
@@ -318,6 +320,8 @@ static const HeaderKey header_keys[] = {
     HK("epochs", HK_INT, train.epochs),
     HK("threads", HK_INT, train.threads),
     HK("val_split", HK_FLOAT, train.val_split),
+    HK("test_split", HK_FLOAT, train.test_split),
+    HK("tunes_test", HK_LONG, train.tunes_test),
     HK("seed", HK_U64, train.seed),
     HK("optimizer", HK_OPTIMIZER, train.optim.kind),
     HK("lr", HK_FLOAT, train.optim.lr),

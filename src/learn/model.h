@@ -54,11 +54,13 @@ typedef struct {
     int batch;             /* windows per batch */
     int epochs;            /* epochs asked for */
     float val_split;       /* share of tunes held out for validation */
+    float test_split;      /* share of tunes kept aside for testing: never trained on nor
+                              validated (learn/job.h); 0 in older files */
     uint64_t seed;
     int threads;           /* BLAS threads */
     OptimConfig optim;
     char corpus[512];      /* what it was trained on (paths, part) */
-    long tunes_train, tunes_val;
+    long tunes_train, tunes_val, tunes_test;
     long steps_train;      /* predicted positions per epoch */
 } TrainSettings;
 
