@@ -112,6 +112,6 @@ same "$tmp/b.mid" "$tmp/d.mid" "--end bars is the default"
 expect_rc 2 "$REEL" generate -m $m --events 64 --end cadence
 has "$tmp/err" "give --bars N" "--end cadence with --events refused"
 expect_rc 2 "$REEL" generate -m $m --end phrase
-has "$tmp/err" "cadence or bars" "--end phrase refused"
+has "$tmp/err" "bars, cadence or cut" "--end phrase refused"
 
 finish
