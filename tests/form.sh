@@ -109,7 +109,17 @@ HOME='$tmp/home' '$REEL' studio --model '$all' 2>'$tmp/studio.err'; sleep 30"
     lit ":bars 8"; keys Enter
     lit ":seed 3"; keys Enter
     lit "g"
-    expect_screen "in Bb;" "a take says the key it was made in"
+    expect_screen "in Bb, closed;" "a take says the key it was made in, and that it was closed"
+    lit ":save $tmp/studio.mid"; keys Enter
+    expect_screen "wrote $tmp/studio.mid" "the take is saved"
+    # the studio's closed take is reel generate's tune (both 4/4: the studio's default)
+    notes_of() { "$REEL" generate -m "$lb" --prime "$1" --events 1 --seed 1 --print -q; }
+    "$REEL" generate -m "$all" --key Bb --bars 8 --seed 3 --meter 4/4 -q -o "$tmp/gen.mid"
+    "$REEL" generate -m "$all" --key Bb --bars 8 --seed 3 --meter 4/4 --end cut -q -o "$tmp/cut.mid"
+    [ -s "$tmp/studio.mid" ] && [ "$(notes_of "$tmp/studio.mid")" = "$(notes_of "$tmp/gen.mid")" ] &&
+        ok || fail "the studio's take (seed 3, Bb) is not reel generate's"
+    [ "$(notes_of "$tmp/cut.mid")" != "$(notes_of "$tmp/gen.mid")" ] && ok ||
+        fail "--end cut made the closed tune: closing changed nothing"
     lit ":key auto"; keys Enter
     expect_screen "key: the seed's own" ":key auto"
     lit "g"

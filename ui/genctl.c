@@ -1,5 +1,6 @@
 /* genctl.c — takes, snapshots at bar lines, distributions (see genctl.h). */
 #include "clock.h"
+#include "closing.h"
 #include "genctl.h"
 
 #include <stdlib.h>
@@ -68,6 +69,56 @@ void gc_set_key(GenCtl *gc, int key)
 bool gc_ended(const GenCtl *gc)
 {
     return gc->primed && gen_ended(gc->g);
+}
+
+bool gc_can_close(const GenCtl *gc)
+{
+    return gc->primed && closing_applies(gc->g);
+}
+
+/* Rows up to step `to` the usual way (snapshots, distributions). */
+static ReelStatus work_to(GenCtl *gc, int32_t to, ReelError *err)
+{
+    ReelStatus st = REEL_OK;
+    gc_set_target(gc, to);
+    while (!st && gc_pending(gc))
+        st = gc_work(gc, 1.0, NULL, err);
+    return st;
+}
+
+/* Bar line `bar` closed: rows to its window the usual way, then the
+ * closing draws; what gc kept after the window's start is stale. */
+static ReelStatus close_one(GenCtl *gc, int bar, bool *reached, ReelError *err)
+{
+    int32_t w = closing_window(gc->g, bar);
+    int keep = 0;
+    ReelStatus st = work_to(gc, w, err);
+    if (st || gc_time(gc) < w || gen_ended(gc->g)) {
+        *reached = false;
+        return st;
+    }
+    st = closing_bar(gc->g, bar, gc->seed, reached, err);
+    while (keep < gc->n_snap && gc->snap_step[keep] <= w)
+        keep++;
+    drop_snaps(gc, keep);
+    if (gc->dist && w + 1 < gc->dist_cap)
+        memset(gc->dist + w + 1, 0, (size_t)(gc->dist_cap - w - 1) * sizeof *gc->dist);
+    gc->version++;
+    return st;
+}
+
+ReelStatus gc_close(GenCtl *gc, int bars, ReelError *err)
+{
+    ReelStatus st = REEL_OK;
+    bool reached = true;
+    if (!gc_can_close(gc))
+        return reel_fail(err, REEL_EARG, "this model's takes cannot be closed (no tune events)");
+    for (int b = CLOSE_STRAIN_BARS; !st && reached && b < bars; b += CLOSE_STRAIN_BARS)
+        st = close_one(gc, b, &reached, err);
+    if (!st && reached)
+        st = close_one(gc, bars, &reached, err);
+    gc_set_target(gc, gen_bars_end(gc->g, bars));
+    return st;
 }
 
 static bool snap_add(GenCtl *gc, int32_t step)

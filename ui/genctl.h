@@ -98,6 +98,17 @@ int32_t gc_time(const GenCtl *gc);
 /* Rows are still to be made. */
 bool gc_pending(const GenCtl *gc);
 
+/* A model with tune events: its takes can be closed (closing.h). */
+bool gc_can_close(const GenCtl *gc);
+/* Make the take's `bars` bars at once, closed (learn/closing.h: each
+ * strain's end and the last bar drawn again until they end on the tonic),
+ * as reel generate --bars makes them.  Rows outside the closing windows are
+ * made by gc_work (snapshots at their bar lines, the chart's
+ * distributions); inside a window the snapshots after its start are
+ * dropped and the distributions are the probe's.  The target is then the
+ * take's end: nothing is pending.  Takes a few milliseconds a bar. */
+ReelStatus gc_close(GenCtl *gc, int bars, ReelError *err);
+
 /* Make rows until the target, or until budget_sec seconds have passed
  * (at least one row).  *rows (may be NULL) gets how many were made. */
 ReelStatus gc_work(GenCtl *gc, double budget_sec, int32_t *rows, ReelError *err);

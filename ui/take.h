@@ -31,6 +31,7 @@ typedef struct {
     int key;                      /* the take's key (a --condition model), -1 none */
     unsigned version;             /* song version the take wrote last */
     bool generating;              /* rows are being made for the take */
+    bool closed;                  /* g made it closed (genctl.h gc_close) */
 
     /* What the panel shows, computed before it is drawn (look.c). */
     MelodyMetrics mm;             /* of the melody (metrics.h) */

@@ -127,6 +127,13 @@ void takes_start(Studio *s, bool play)
     song_set_gen(&s->song, NULL, 0, s->take.gc.start, s->take.gc.start, &err);
     s->take.version = s->song.version;
     s->take.edited = false;
+    /* g with a tune-event model: the take closed, as reel generate makes it. */
+    s->take.closed = !s->tp.continuous && gc_can_close(&s->take.gc);
+    if (s->take.closed) {
+        if (gc_close(&s->take.gc, s->take.bars, &err))
+            view_status(&s->view, 2, "%s", err.msg);
+        takes_decode(s);
+    }
     takes_pump(s, TAKES_FIRST_SEC);
     if (s->tp.continuous) {
         view_status(&s->view, 1, "continuous: generating a bar ahead of the playhead from %s, seed %"
@@ -137,9 +144,10 @@ void takes_start(Studio *s, bool play)
         if (s->take.key >= 0)
             snprintf(key, sizeof key, " in %s%s", keyprofile_name(s->take.key, name),
                      s->take.key_choice < 0 ? " (:key chooses)" : "");
-        snprintf(msg, sizeof msg, "generated %d bar%s after the %s%s; seed %" PRIu64
+        snprintf(msg, sizeof msg, "generated %d bar%s after the %s%s%s; seed %" PRIu64
                  " (k keeps, x discards, n redraws)", s->take.bars, s->take.bars == 1 ? "" : "s",
-                 s->song.cur.n_seed ? "seed" : "silence", key, s->take.seed);
+                 s->song.cur.n_seed ? "seed" : "silence", key,
+                 s->take.closed ? ", closed" : "", s->take.seed);
         view_status(&s->view, 1, "%s", msg);
         if (!gc_pending(&s->take.gc) && gc_ended(&s->take.gc))
             takes_say_ended(s);

@@ -14,6 +14,7 @@
 #include "abcout.h"
 #include "cli.h"
 #include "genrequest.h"
+#include "closing.h"
 #include "keyprofile.h"
 #include "midi.h"
 #include "model.h"
@@ -121,7 +122,7 @@ static void generate_usage(FILE *f)
         "Exit status: 0 success; 1 failure (the model or prime file does not load, the\n"
         "prime does not fit the model, the output cannot be written); 2 bad usage\n"
         "(unknown option, bad number, a note name or note value that is not one).\n",
-        GENREQ_DEFAULT_BARS, GENREQ_CADENCE_BARS, 1 + 3 * GENREQ_CLOSE_TRIES);
+        GENREQ_DEFAULT_BARS, GENREQ_CADENCE_BARS, 1 + 3 * CLOSE_TRIES);
 }
 
 #define ME "reel generate"

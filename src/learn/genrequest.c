@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "closing.h"
 #include "keyprofile.h"
 #include "rng.h"
 #include "version.h"
@@ -72,8 +73,8 @@ static void provenance(const GenRequest *rq, const Model *m, const Prime *p, con
     }
     if (rq->events <= 0 && !rq->cut && !rq->to_cadence && enc_end_label(&m->enc) >= 0) {
         n = strlen(buf);
-        snprintf(buf + n, size - n, ", closed (the last bar the likeliest end of %d draws)",
-                 GENREQ_CLOSE_TRIES);
+        snprintf(buf + n, size - n, ", closed (strain ends and the last bar drawn again to "
+                 "end on the tonic)");
     }
     if (rq->to_cadence && rq->events <= 0) {
         n = strlen(buf);
@@ -137,110 +138,11 @@ static ReelStatus to_cadence(const GenRequest *rq, Generator *g, GenResult *out,
     }
 }
 
-/* The seed of the k-th draw of the last bar. */
-static uint64_t close_seed(uint64_t seed, int k)
-{
-    Rng r;
-    rng_seed(&r, seed ^ 0x636c6f7365ULL ^ ((uint64_t)k << 40));
-    return rng_u64(&r);
-}
-
-/* How well a draw closes the tune at step end: 2 a cadence (cadence.h:
- * the tonic held a beat), 1 the last note on the tonic, 0 neither; the
- * model's own chance of its end breaks ties. */
-typedef struct {
-    int tier;
-    double chance;
-} Close;
-
-static bool better(Close a, Close b)
-{
-    return a.tier != b.tier ? a.tier > b.tier : a.chance > b.chance;
-}
-
-/* One draw from snapshot `at`: on to step `from` with the seed numbered 0
- * (the same bars every time), then to step end with the k-th seed; k < 0:
- * the generator's own draws all the way, as if nothing were chosen. */
-static ReelStatus draw_end(Generator *g, const GenSnapshot *at, uint64_t seed, int32_t from,
-                           int k, int32_t end, Close *c, ReelError *err)
-{
-    ReelStatus s;
-    Tune t;
-    Cadence cad;
-    if ((s = gen_restore(g, at, err)))
-        return s;
-    if (k >= 0) {
-        gen_reseed(g, close_seed(seed, 0));
-        if ((s = gen_until(g, from, 0, NULL, err)))
-            return s;
-        gen_reseed(g, close_seed(seed, k));
-    }
-    if ((s = gen_until(g, end, 0, NULL, err)) || (s = gen_tune(g, end, &t, NULL, err)))
-        return s;
-    c->tier = cadence_at(&t, end, &cad) ? 2
-              : cad.last_pitch >= 0 && cad.tonic >= 0 && cad.last_pitch % 12 == cad.tonic ? 1
-                                                                                             : 0;
-    c->chance = gen_end_chance(g);
-    tune_free(&t);
-    return REEL_OK;
-}
-
-/* Close bar `bar` (1-based, counted after the prime): up to
- * GENREQ_CLOSE_BARS bars before its end, then the last bar chosen among
- * the generator's own draw and GENREQ_CLOSE_TRIES more, and while none ends
- * on the tonic the last 2, then 4 bars among as many more (genrequest.h:
- * cut).  When its own draw ends the tune, that is kept: the model ended it
- * by itself.  Every draw starts from the same snapshot; the one kept is
- * drawn again. */
-static ReelStatus close_at(const GenRequest *rq, Generator *g, int bar, GenResult *out,
-                           ReelError *err)
-{
-    const int K = GENREQ_CLOSE_TRIES;
-    int back = bar < GENREQ_CLOSE_BARS ? bar : GENREQ_CLOSE_BARS;
-    int32_t end = gen_bars_end(g, bar);
-    int32_t start = back < bar ? gen_bars_end(g, bar - back) : gen_time(g);
-    GenSnapshot *at;
-    ReelStatus s;
-    Close best = {-1, -1.0}, kept = {0, 0.0};
-    int32_t best_from = 0;
-    int best_k = 0, k = 1 + 3 * K * bar;
-    if ((s = gen_until(g, start, 0, &out->reached, err)) || !out->reached || gen_ended(g))
-        return s;
-    if (!(at = gen_snapshot_new(g)))
-        return reel_fail(err, REEL_ENOMEM, "out of memory closing the tune");
-    if (!(s = draw_end(g, at, rq->seed, end, -1, end, &best, err)) && gen_ended(g))
-        goto done;
-    best_k = -1;
-    for (int r = 1; r <= back && best.tier <= 0 && !s; r *= 2) {
-        int32_t from = r < bar ? gen_bars_end(g, bar - r) : gen_time(g);
-        for (int i = 0; i < K && !s; i++, k++) {
-            Close c;
-            if (!(s = draw_end(g, at, rq->seed, from, k, end, &c, err)) && better(c, best)) {
-                best = c;
-                best_from = from;
-                best_k = k;
-            }
-        }
-    }
-    if (!s)
-        s = draw_end(g, at, rq->seed, best_from, best_k, end, &kept, err);
-done:
-    out->end_chance = gen_end_chance(g);
-    out->reached = !s && gen_time(g) >= end;
-    gen_snapshot_free(at);
-    return s;
-}
-
-/* Each strain (GENREQ_STRAIN_BARS bars) closed, and the last bar. */
+/* Each strain and the last bar closed (closing.h). */
 static ReelStatus close_tune(const GenRequest *rq, Generator *g, GenResult *out, ReelError *err)
 {
-    ReelStatus s = REEL_OK;
-    out->reached = true;
-    for (long b = GENREQ_STRAIN_BARS; b < rq->bars && !s && out->reached && !gen_ended(g);
-         b += GENREQ_STRAIN_BARS)
-        s = close_at(rq, g, (int)b, out, err);
-    if (!s && out->reached && !gen_ended(g))
-        s = close_at(rq, g, (int)rq->bars, out, err);
+    ReelStatus s = closing_tune(g, (int)rq->bars, rq->seed, &out->reached, err);
+    out->end_chance = gen_end_chance(g);
     out->closed = !s;
     return s;
 }
@@ -254,7 +156,7 @@ static ReelStatus generate(const GenRequest *rq, Generator *g, GenResult *out, R
         out->reached = true;
     } else {
         out->end = gen_bars_end(g, (int)rq->bars);
-        if (!rq->cut && !rq->to_cadence && gen_end_chance(g) >= 0.0)
+        if (!rq->cut && !rq->to_cadence && closing_applies(g))
             s = close_tune(rq, g, out, err);
         else
             s = gen_until(g, out->end, 0, &out->reached, err);

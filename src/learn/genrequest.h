@@ -25,9 +25,6 @@
 
 #define GENREQ_DEFAULT_BARS 8
 #define GENREQ_CADENCE_BARS 8     /* --end cadence: bars it may go on past N */
-#define GENREQ_CLOSE_TRIES 16     /* closing: draws of the last bars to choose from */
-#define GENREQ_CLOSE_BARS 4       /* closing: at most the last 4 bars drawn again */
-#define GENREQ_STRAIN_BARS 8      /* closing: a strain's end is closed too */
 
 typedef struct {
     const char *model_path;   /* named in the provenance and the title */
@@ -47,16 +44,10 @@ typedef struct {
                                  GENREQ_CADENCE_BARS more bars; then stop anyway */
     bool cut;                 /* bars: stop at the bar line as the draws fall.  Else
                                  (the default), with a model that has tune events
-                                 (encode.h), the tune is closed, and so is each strain
-                                 (every GENREQ_STRAIN_BARS bars): its last bar is drawn
-                                 GENREQ_CLOSE_TRIES times from the same point and the
-                                 draw that closes best is kept: a cadence (cadence.h),
-                                 else the last note on the tonic of the melody's key,
-                                 else any; among equals the one after which the model
-                                 itself most expects its end (gen_end_chance).  When
-                                 no draw ends on the tonic, the last 2, then the last 4
-                                 bars are drawn as many times more.  Models without events, --events
-                                 and to_cadence are not closed. */
+                                 (encode.h), the tune is closed (closing.h): each
+                                 strain's end and the last bar drawn again until they
+                                 end on the tonic.  Models without events, --events and
+                                 to_cadence are not closed. */
 } GenRequest;
 
 /* How far a run got: a failed run says where it stopped. */
