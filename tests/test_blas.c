@@ -381,6 +381,28 @@ static void q8_cases(Rng *r)
     }
     blas_set_q8_level(-1);
     fprintf(stderr, "int8 products: level %d (1 AVX-512 VNNI, 0 C)\n", blas_q8_level());
+    /* A NaN among the inputs (passed over by the max, as the C does) and an
+     * infinite one (every output NaN): the kernel's bytes are the C's. */
+    for (int bad = 0; bad < 2; bad++) {
+        int m = 37, n = 33;
+        float *A = randv(r, (size_t)m * (size_t)n), *x = randv(r, (size_t)m);
+        float y1[33] = {0}, y2[33] = {0};
+        void *mem = aligned_alloc(64, blas_q8_bytes(m, n)), *work;
+        BlasQ8 q;
+        REQUIRE(mem && blas_q8_pack(&q, m, n, A, n, mem) == 0, "pack");
+        REQUIRE((work = aligned_alloc(64, blas_q8_work(&q))) != NULL, "out of memory");
+        x[3] = bad ? INFINITY : NAN;
+        x[20] = bad ? 1.0f : NAN;
+        blas_q8gemv_t(&q, x, y1, work);
+        blas_q8gemv_t_ref(&q, x, y2, work);
+        CHECK(memcmp(y1, y2, sizeof y1) == 0 && (bad ? isnan(y1[0]) : isfinite(y1[0])),
+              "q8gemv_t with %s inputs: kernel and C agree (%g, %g)", bad ? "infinite" : "NaN",
+              (double)y1[0], (double)y2[0]);
+        free(A);
+        free(x);
+        free(mem);
+        free(work);
+    }
     /* by hand: A = [[1, -2], [0.5, 4]], x = [1, 1]: y = [1.5, 2] (exact in int8:
      * scales 1/127 and 4/127 make every weight a whole number of steps) */
     {

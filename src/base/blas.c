@@ -602,6 +602,37 @@ void blas_q8gemv_t_ref(const BlasQ8 *q, const float *x, float *y, void *work)
 #ifdef HAVE_HALF_SIMD
 #define TARGET_VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
 
+/* q8_quantize_x with AVX-512: the same bytes (the same max, with a NaN
+ * passed over as the scalar loop passes it; the same products, rounded to
+ * nearest even as nearbyintf does in the default rounding mode). */
+TARGET_VNNI static float q8_quantize_x_vnni(const BlasQ8 *q, const float *x, uint8_t *xq)
+{
+    const __m512i bias = _mm512_set1_epi32(128);
+    __m512 vmx = _mm512_setzero_ps(), vinv;
+    float mx, inv;
+    int i = 0, m = q->m;
+    for (; i + 16 <= m; i += 16)
+        vmx = _mm512_max_ps(_mm512_abs_ps(_mm512_loadu_ps(x + i)), vmx);
+    mx = _mm512_reduce_max_ps(vmx);
+    for (; i < m; i++) {
+        float a = fabsf(x[i]);
+        mx = a > mx ? a : mx;
+    }
+    if (!(mx > 0.0f) || !(mx <= FLT_MAX))
+        return mx > 0.0f ? NAN : 0.0f;
+    inv = 127.0f / mx;
+    vinv = _mm512_set1_ps(inv);
+    for (i = 0; i + 16 <= m; i += 16) {
+        __m512i r = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(x + i), vinv));
+        _mm_storeu_si128((__m128i *)(void *)(xq + i), _mm512_cvtepi32_epi8(_mm512_add_epi32(r, bias)));
+    }
+    for (; i < m; i++)
+        xq[i] = (uint8_t)(128 + (int)nearbyintf(x[i] * inv));
+    for (i = m; i < q->m4; i++)
+        xq[i] = 128;
+    return mx / 127.0f;
+}
+
 TARGET_VNNI static void q8gemv_t_vnni(const BlasQ8 *q, const uint8_t *xq, float sx, float *y,
                                        bool reverse)
 {
@@ -690,7 +721,7 @@ void blas_q8gemv_t_dir(const BlasQ8 *q, const float *x, float *y, void *work, bo
 {
 #ifdef HAVE_HALF_SIMD
     if (blas_q8_level() >= 1) {
-        float sx = q8_quantize_x(q, x, work);
+        float sx = q8_quantize_x_vnni(q, x, work);
         if (sx == 0.0f)
             return;
         if (!isnan(sx)) {
