@@ -1424,6 +1424,20 @@ static bool mostly_zeros(const float *x, int n)
     return nnz * 4 <= n;
 }
 
+/* gates += x[i] W[i] for the m inputs idx, in order. */
+static void rows_from(float *gates, const float *x, const float *W, size_t G4, const int *idx,
+                      int m)
+{
+    for (int k = 0; k < m; k++) {
+        if (k + 1 < m) {
+            const char *next = (const char *)(W + (size_t)idx[k + 1] * G4);
+            for (size_t b = 0; b < G4 * sizeof(float); b += 64)
+                __builtin_prefetch(next + b);
+        }
+        axpy(gates, x[idx[k]], W + (size_t)idx[k] * G4, G4);
+    }
+}
+
 /* Layer 0's input rows, from the float weights: the non-zero inputs only. */
 static void input_rows(const Net *n, const Layer *L, const float *x, int32_t x_id, float *gates)
 {
@@ -1435,9 +1449,33 @@ static void input_rows(const Net *n, const Layer *L, const float *x, int32_t x_i
             add(gates, W + (size_t)x_id * G4, G4);
         return;
     }
-    for (int i = 0; i < L->in; i++)
-        if (x[i] != 0.0f)
-            axpy(gates, x[i], W + (size_t)i * G4, G4);
+    /* The non-zero inputs, found a pair at a time (-0 counts as zero, as in
+     * x[i] != 0), then their rows in order, the next row's fetch started
+     * while one is added: the rows are scattered over a large matrix. */
+    int idx[256], m = 0, i = 0;
+    for (; i + 2 <= L->in; i += 2) {
+        uint64_t pair;
+        memcpy(&pair, x + i, sizeof pair);
+        if (!(pair & 0x7fffffff7fffffffULL))
+            continue;
+        for (int k = i; k < i + 2; k++)
+            if (x[k] != 0.0f) {
+                if (m == (int)(sizeof idx / sizeof idx[0])) {
+                    rows_from(gates, x, W, G4, idx, m);
+                    m = 0;
+                }
+                idx[m++] = k;
+            }
+    }
+    for (; i < L->in; i++)
+        if (x[i] != 0.0f) {
+            if (m == (int)(sizeof idx / sizeof idx[0])) {
+                rows_from(gates, x, W, G4, idx, m);
+                m = 0;
+            }
+            idx[m++] = i;
+        }
+    rows_from(gates, x, W, G4, idx, m);
 }
 
 /* Batch norm at inference on one position, in place. */
