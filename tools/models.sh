@@ -1,6 +1,6 @@
 #!/bin/sh
 # models.sh — `make models`: retrain the models shipped in models/ (not in CI:
-# about 2.5 hours on one core, 70 minutes of it fiddle-form).  Each is trained into build/models/ with
+# about 1.5 hours on one core).  Each is trained into build/models/ with
 # its optimizer state, then copied without it (reel info --strip) into models/.
 set -eu
 REEL=${REEL:-./reel}
@@ -24,19 +24,20 @@ mkdir -p "$OUT"
 
 # The studio's default since issue #13: lookback 1, 2, 4 and 8 bars with
 # repeat labels, the place in the phrase, start and end of tune, metre and key
-# inputs, every tune in every key that fits.  It was trained in parts across
-# sessions (models/training/README.md); one run with the same settings is:
+# inputs, every tune in every key that fits; 5% of the tunes kept aside for
+# testing (tools/heldout, reel eval --test).  4 epochs: the validation loss
+# rises after the 4th (models/MODELS.md).
 "$REEL" train "$CORPUS/ryans-mammoth/midi" --encoding melody --lookback-bars 1,2,4,8 \
     --repeat-labels --phrase-position --tune-events --condition --transpose all \
-    --hidden 256 --layers 2 --dropout 0.2 --window 64 --batch 32 --epochs 10 --seed 7 \
-    --threads 1 -o "$OUT/fiddle-form.reel"
+    --hidden 256 --layers 2 --dropout 0.2 --window 64 --batch 32 --epochs 4 --seed 7 \
+    --test-split 0.05 --threads 1 -o "$OUT/fiddle-form.reel"
 "$REEL" info --strip models/fiddle-form.reel "$OUT/fiddle-form.reel"
 
 # Pop melodies with the same form inputs (no transposition), from the bar of
 # each song's first melody note (tune events trim the intro).
 "$REEL" train "$CORPUS/pop909/midi" --encoding melody --lookback-bars 1,2,4,8 \
     --repeat-labels --phrase-position --tune-events --condition --hidden 256 --layers 2 \
-    --dropout 0.2 --window 64 --batch 32 --epochs 16 --seed 7 --threads 1 \
+    --dropout 0.2 --window 64 --batch 32 --epochs 11 --seed 7 --test-split 0.05 --threads 1 \
     -o "$OUT/pop909-form.reel"
 "$REEL" info --strip models/pop909-form.reel "$OUT/pop909-form.reel"
 
