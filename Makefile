@@ -222,7 +222,7 @@ $(BUILD)/tools/%: tools/%.c $(ALL_LIBS)
 	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $< $(ALL_LIBS) $(LDLIBS_ALL)
 
 run: $(BIN)
-	./$(BIN) studio --model models/fiddle-lookback.reel
+	./$(BIN) studio --model models/fiddle-form.reel
 
 test: $(BUILD)/reel $(TEST_BIN) $(BIN)
 	@BUILD=$(BUILD) REEL_BIN=$(BUILD)/reel sh tests/run.sh

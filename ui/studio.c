@@ -46,7 +46,7 @@
 #include "watch.h"
 
 #define FRAME_MIN_SEC 0.016      /* the playhead is drawn at most ~60 times a second */
-#define DEFAULT_MODEL "fiddle-lookback.reel"
+#define DEFAULT_MODEL "fiddle-form.reel"
 
 /* ---- settings ------------------------------------------------------------------- */
 
