@@ -555,6 +555,14 @@ size_t blas_q8_work(const BlasQ8 *q)
     return align64((size_t)q->m4);
 }
 
+/* One value in steps of 1/inv as an unsigned byte + 128; a NaN (which
+ * the max passed over) as 128, what the AVX-512 conversion makes of it. */
+static uint8_t q8_byte(float x, float inv)
+{
+    float v = x * inv;
+    return v == v ? (uint8_t)(128 + (int)nearbyintf(v)) : 128;
+}
+
 /* x into unsigned bytes xq + 128 (the padding rows 128: their weights are 0);
  * returns sx, 0 when x is all zeros. */
 static float q8_quantize_x(const BlasQ8 *q, const float *x, uint8_t *xq)
@@ -568,7 +576,7 @@ static float q8_quantize_x(const BlasQ8 *q, const float *x, uint8_t *xq)
         return mx > 0.0f ? NAN : 0.0f;
     inv = 127.0f / mx;
     for (int i = 0; i < q->m; i++)
-        xq[i] = (uint8_t)(128 + (int)nearbyintf(x[i] * inv));
+        xq[i] = q8_byte(x[i], inv);
     for (int i = q->m; i < q->m4; i++)
         xq[i] = 128;
     return mx / 127.0f;
@@ -627,7 +635,7 @@ TARGET_VNNI static float q8_quantize_x_vnni(const BlasQ8 *q, const float *x, uin
         _mm_storeu_si128((__m128i *)(void *)(xq + i), _mm512_cvtepi32_epi8(_mm512_add_epi32(r, bias)));
     }
     for (; i < m; i++)
-        xq[i] = (uint8_t)(128 + (int)nearbyintf(x[i] * inv));
+        xq[i] = q8_byte(x[i], inv);
     for (i = m; i < q->m4; i++)
         xq[i] = 128;
     return mx / 127.0f;
