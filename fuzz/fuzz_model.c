@@ -11,7 +11,8 @@
  *
  * Checked: every failure has a message naming the file; a loaded model has
  * a network of the header's sizes, a vocabulary when it is a tokens model,
- * and takes one generation step.
+ * settings within the limits the loader states (check_settings), and takes
+ * one generation step.
  */
 #include "fuzz.h"
 
@@ -49,6 +50,34 @@ static void step_once(const Model *m)
     net_state_free(s);
 }
 
+/* What model_load promises of the settings training and generation read
+ * (issue 14: a header with a right checksum and wrong fields). */
+static void check_settings(const Model *m)
+{
+    const TrainSettings *t = &m->train;
+    const TrainProgress *p = &m->progress;
+    const OptimConfig *o = &t->optim;
+    if (t->window < 1 || t->batch < 1 || t->epochs < 1 || t->threads < 1 || t->threads > 256)
+        fuzz_fail("model: loaded with window %d, batch %d, epochs %d, threads %d", t->window,
+                  t->batch, t->epochs, t->threads);
+    if (!(t->val_split >= 0 && t->val_split <= 0.9f) || !(t->test_split >= 0 && t->test_split <= 0.5f))
+        fuzz_fail("model: loaded with val_split %g, test_split %g", (double)t->val_split,
+                  (double)t->test_split);
+    if (!(o->lr > 0 && o->lr <= 10) || !(o->eps > 0) || !(o->beta1 >= 0 && o->beta1 < 1) ||
+        !(o->beta2 >= 0 && o->beta2 < 1) || !(o->rho >= 0 && o->rho < 1) || !(o->clip_norm >= 0))
+        fuzz_fail("model: loaded with lr %g, eps %g, beta1 %g, beta2 %g, rho %g, clip %g",
+                  (double)o->lr, (double)o->eps, (double)o->beta1, (double)o->beta2,
+                  (double)o->rho, (double)o->clip_norm);
+    if (p->epoch < 0 || p->batches < 0 || p->batch_in_epoch < 0 || p->batches > (1LL << 53) ||
+        !(p->seconds >= 0 && p->seconds <= 1e12))
+        fuzz_fail("model: loaded with epoch %d, batches %lld, batch_in_epoch %lld, seconds %g",
+                  p->epoch, (long long)p->batches, (long long)p->batch_in_epoch, p->seconds);
+    if (!(m->net.dropout >= 0 && m->net.dropout < 1) ||
+        !(m->net.rec_dropout >= 0 && m->net.rec_dropout < 1))
+        fuzz_fail("model: loaded with dropout %g, recurrent %g", (double)m->net.dropout,
+                  (double)m->net.rec_dropout);
+}
+
 static void load(const char *path, const uint8_t *data, size_t size)
 {
     Model m;
@@ -67,6 +96,7 @@ static void load(const char *path, const uint8_t *data, size_t size)
                   m.vocab ? "" : "out");
     if (net_config(m.nn)->hidden != m.net.hidden || net_config(m.nn)->layers != m.net.layers)
         fuzz_fail("model: the network does not have the header's sizes");
+    check_settings(&m);
     step_once(&m);
     model_free(&m);
 }

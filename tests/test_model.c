@@ -1,4 +1,6 @@
 /* test_model.c — model files: round trip, and every kind of bad file. */
+#include <math.h>
+#include <stdint.h>
 #include <unistd.h>
 
 #include "model.h"
@@ -230,6 +232,102 @@ static void test_bad_files(const char *dir)
     free(c);
 }
 
+/* Header fields out of their range, in files whose checksum is right
+ * (model_save writes what the struct holds): each refused, naming the
+ * field (issue 14: batch_in_epoch -1 read out of bounds in training,
+ * batches 2^63-1 overflowed the optimizer, val_split nan was cast). */
+static void test_header_limits(const char *dir)
+{
+    static const char *const fields[] = {"batch_in_epoch", "batches", "val_split", "window",
+                                         "batch", "threads", "lr", "epoch", "dropout",
+                                         "cond_key", "seconds", "hidden", "epochs", "eps"};
+    char path[600];
+    snprintf(path, sizeof path, "%s/limits.reel", dir);
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        Model m;
+        ReelError err;
+        char words[64];
+        make_model(&m, ENC_MELODY, false);
+        switch (i) {
+        case 0: m.progress.batch_in_epoch = -1; break;
+        case 1: m.progress.batches = INT64_MAX; break;
+        case 2: m.train.val_split = NAN; break;
+        case 3: m.train.window = 0; break;
+        case 4: m.train.batch = -1; break;
+        case 5: m.train.threads = 100000; break;
+        case 6: m.train.optim.lr = NAN; break;
+        case 7: m.progress.epoch = -1; break;
+        case 8: m.net.dropout = 2.0f; break;
+        case 9: m.enc.lookback = true; m.enc.cond = true; m.enc.cond_key = 99; break;
+        case 10: m.progress.seconds = -5; break;
+        case 11: m.net.hidden = 0; break;
+        case 12: m.train.epochs = 0; break;
+        default: m.train.optim.eps = INFINITY; break;
+        }
+        if (i == 9) { /* a form model, so that cond_key is written */
+            REQUIRE(model_net_for_encoding(&m.enc, NULL, &m.net, &err) == REEL_OK, "%s", err.msg);
+            net_free(m.nn);
+            REQUIRE(net_new(&m.nn, &m.net, 0, 0, &err) == REEL_OK, "%s", err.msg);
+        }
+        REQUIRE(model_save(&m, path, false, &err) == REEL_OK, "%s", err.msg);
+        model_free(&m);
+        snprintf(words, sizeof words, "header field %s is", fields[i]);
+        expect_fail(path, REEL_EFORMAT, words);
+    }
+    {
+        Model m, back;
+        ReelError err;
+        make_model(&m, ENC_MELODY, false);
+        m.progress.val_loss = NAN;
+        m.progress.best_val_loss = INFINITY;
+        REQUIRE(model_save(&m, path, false, &err) == REEL_OK, "%s", err.msg);
+        CHECK(model_load(&back, path, 0, 0, &err) == REEL_OK,
+              "a loss not measured yet (nan, inf) still loads: %s", err.msg);
+        model_free(&back);
+        model_free(&m);
+    }
+}
+
+static bool has_control(const char *t)
+{
+    for (; *t; t++)
+        if ((unsigned char)*t < 0x20 || *t == 0x7f)
+            return true;
+    return false;
+}
+
+/* Escape sequences a file carries never reach the terminal: in the text
+ * fields reel info prints, and in the messages that quote a damaged line. */
+static void test_no_escapes(const char *dir)
+{
+    Model m, back;
+    ReelError err;
+    char path[600];
+    unsigned char *b;
+    size_t n;
+    char *at;
+    snprintf(path, sizeof path, "%s/escapes.reel", dir);
+    make_model(&m, ENC_MELODY, false);
+    snprintf(m.train.corpus, sizeof m.train.corpus, "AAAAAAAAAA");
+    REQUIRE(model_save(&m, path, false, &err) == REEL_OK, "%s", err.msg);
+    model_free(&m);
+    b = test_read(path, &n);
+    REQUIRE((at = find(b, n, "AAAAAAAAAA")) != NULL, "the corpus line");
+    memcpy(at, "\033[2J\033]0;x\007", 10); /* clear the screen, retitle the terminal */
+    reseal(path, b, n);
+    REQUIRE(model_load(&back, path, 0, 0, &err) == REEL_OK, "%s", err.msg);
+    CHECK(!has_control(back.train.corpus) && strstr(back.train.corpus, "?[2J?]0;x?"),
+          "the corpus text arrives without its control characters: '%s'", back.train.corpus);
+    model_free(&back);
+    REQUIRE((at = find(b, n, "\ncorpus ")) != NULL, "the corpus line");
+    memcpy(at + 1, "corpus\033[2J", 10); /* "corpus" + ESC...: a line without a blank */
+    reseal(path, b, n);
+    CHECK(model_load(&back, path, 0, 0, &err) != REEL_OK && strstr(err.msg, "damaged header line") &&
+              !has_control(err.msg),
+          "a damaged line is quoted without its control characters: %s", err.msg);
+    free(b);
+}
+
 static void test_save_failure(const char *dir)
 {
     Model a, b;
@@ -257,6 +355,8 @@ int main(void)
     for (int k = 0; k < ENC_COUNT; k++)
         test_round_trip(dir, (EncKind)k);
     test_bad_files(dir);
+    test_header_limits(dir);
+    test_no_escapes(dir);
     test_save_failure(dir);
     TEST_END();
 }

@@ -28,6 +28,13 @@
 void model_init(Model *m)
 {
     memset(m, 0, sizeof *m);
+    /* Settings a loaded file must have (the header's limits): a model made
+     * in code and saved before training sets its own is still a valid file. */
+    m->train.window = 64;
+    m->train.batch = 32;
+    m->train.epochs = 1;
+    m->train.threads = 1;
+    m->train.optim = optim_defaults(OPTIM_ADAM);
     m->progress.val_loss = m->progress.val_acc = NAN;
     m->progress.best_val_loss = INFINITY;
     m->range = range_none();
@@ -111,13 +118,25 @@ static void w_block(Writer *w, const float *p, uint64_t n)
     w_bytes(w, p, (size_t)n * sizeof *p);
 }
 
-/* Text fields must stay on one line. */
+/* Text fields must stay on one line, and text from a file must not reach a
+ * terminal with its control characters (an escape sequence in `created`
+ * could clear the screen or retitle the terminal): line breaks become
+ * blanks, every other control character '?'. */
 static void clean_line(char *dst, const char *src, size_t len)
 {
     size_t i = 0;
-    for (; src && src[i] && i + 1 < len; i++)
-        dst[i] = (src[i] == '\n' || src[i] == '\r') ? ' ' : src[i];
+    for (; src && src[i] && i + 1 < len; i++) {
+        unsigned char c = (unsigned char)src[i];
+        dst[i] = c == '\n' || c == '\r' ? ' ' : c < 0x20 || c == 0x7f ? '?' : (char)c;
+    }
     dst[i] = '\0';
+}
+
+/* At most 60 bytes of src, cleaned, for a message. */
+static const char *shown(const char *src, char buf[64])
+{
+    clean_line(buf, src, 61);
+    return buf;
 }
 
 static void w_header(Writer *w, const Model *m)
@@ -285,9 +304,20 @@ typedef struct {
     HeaderType type;
     size_t off;   /* in Model */
     size_t size;  /* HK_TEXT: the field's size */
+    bool limited; /* numbers: allowed from lo to hi (whatever the checksum says) */
+    double lo, hi;
+    bool nan_ok;  /* HK_FLOAT: NaN allowed (a loss not measured yet) */
 } HeaderKey;
 
-#define HK(key, type, field) {key, type, offsetof(Model, field), sizeof(((Model *)0)->field)}
+#define HK(key, type, field) {key, type, offsetof(Model, field), sizeof(((Model *)0)->field), \
+                              false, 0, 0, false}
+/* A number that must lie in [lo, hi]. */
+#define HKL(key, type, field, lo, hi) {key, type, offsetof(Model, field), \
+                                       sizeof(((Model *)0)->field), true, lo, hi, false}
+/* A float that may also be NaN or infinite (losses and accuracies). */
+#define HKN(key, field) {key, HK_FLOAT, offsetof(Model, field), sizeof(((Model *)0)->field), \
+                         true, -INFINITY, INFINITY, true}
+#define HK_COUNT_MAX 9007199254740992.0 /* 2^53: counts a double still holds exactly */
 
 static const HeaderKey header_keys[] = {
     HK("created", HK_TEXT, created),
@@ -298,51 +328,51 @@ static const HeaderKey header_keys[] = {
     HK("repeat_labels", HK_BOOL, enc.repeats),
     HK("pitch_range", HK_RANGE, range),
     HK("key_spread", HK_KEYS, keys),
-    HK("lookback_bars", HK_INT, enc.back),
+    HKL("lookback_bars", HK_INT, enc.back, 0, (1 << ENC_BACK_MAX) - 1),
     HK("phrase", HK_BOOL, enc.phrase),
     HK("tune_events", HK_BOOL, enc.events),
     HK("condition", HK_BOOL, enc.cond),
-    HK("cond_key", HK_INT, enc.cond_key),
-    HK("cond_meter", HK_INT, enc.cond_meter),
-    HK("transpose", HK_INT, enc.shifts),
+    HKL("cond_key", HK_INT, enc.cond_key, -1, 23),
+    HKL("cond_meter", HK_INT, enc.cond_meter, -1, ENC_METERS - 1),
+    HKL("transpose", HK_INT, enc.shifts, 0, ENC_SHIFTS_ALL | ((1 << 25) - 1)),
     HK("in_classes", HK_BOOL, net.in_classes),
     HK("batchnorm", HK_BOOL, net.batchnorm),
-    HK("n_in", HK_INT, net.n_in),
-    HK("hidden", HK_INT, net.hidden),
-    HK("layers", HK_INT, net.layers),
-    HK("dense", HK_INT, net.dense),
-    HK("n_out", HK_INT, net.n_out),
-    HK("dropout", HK_FLOAT, net.dropout),
-    HK("rec_dropout", HK_FLOAT, net.rec_dropout),
+    HKL("n_in", HK_INT, net.n_in, 1, 1 << 24),
+    HKL("hidden", HK_INT, net.hidden, 1, 8192),
+    HKL("layers", HK_INT, net.layers, 1, 16),
+    HKL("dense", HK_INT, net.dense, 0, 8192),
+    HKL("n_out", HK_INT, net.n_out, 1, 1 << 24),
+    HKL("dropout", HK_FLOAT, net.dropout, 0, 0.95),
+    HKL("rec_dropout", HK_FLOAT, net.rec_dropout, 0, 0.95),
     HK("head", HK_HEAD, net.head),
-    HK("window", HK_INT, train.window),
-    HK("batch", HK_INT, train.batch),
-    HK("epochs", HK_INT, train.epochs),
-    HK("threads", HK_INT, train.threads),
-    HK("val_split", HK_FLOAT, train.val_split),
-    HK("test_split", HK_FLOAT, train.test_split),
-    HK("tunes_test", HK_LONG, train.tunes_test),
+    HKL("window", HK_INT, train.window, 1, 100000),
+    HKL("batch", HK_INT, train.batch, 1, 100000),
+    HKL("epochs", HK_INT, train.epochs, 1, 1000000),
+    HKL("threads", HK_INT, train.threads, 1, 256),
+    HKL("val_split", HK_FLOAT, train.val_split, 0, 0.9),
+    HKL("test_split", HK_FLOAT, train.test_split, 0, 0.5),
     HK("seed", HK_U64, train.seed),
     HK("optimizer", HK_OPTIMIZER, train.optim.kind),
-    HK("lr", HK_FLOAT, train.optim.lr),
-    HK("beta1", HK_FLOAT, train.optim.beta1),
-    HK("beta2", HK_FLOAT, train.optim.beta2),
-    HK("rho", HK_FLOAT, train.optim.rho),
-    HK("eps", HK_FLOAT, train.optim.eps),
-    HK("clip", HK_FLOAT, train.optim.clip_norm),
+    HKL("lr", HK_FLOAT, train.optim.lr, 1e-9, 10),
+    HKL("beta1", HK_FLOAT, train.optim.beta1, 0, 0.999999),
+    HKL("beta2", HK_FLOAT, train.optim.beta2, 0, 0.99999999),
+    HKL("rho", HK_FLOAT, train.optim.rho, 0, 0.999999),
+    HKL("eps", HK_FLOAT, train.optim.eps, 1e-30, 1),
+    HKL("clip", HK_FLOAT, train.optim.clip_norm, 0, 1e9),
     HK("corpus", HK_TEXT, train.corpus),
-    HK("tunes_train", HK_LONG, train.tunes_train),
-    HK("tunes_val", HK_LONG, train.tunes_val),
-    HK("steps_train", HK_LONG, train.steps_train),
-    HK("epoch", HK_INT, progress.epoch),
-    HK("batches", HK_I64, progress.batches),
-    HK("batch_in_epoch", HK_I64, progress.batch_in_epoch),
-    HK("train_loss", HK_FLOAT, progress.train_loss),
-    HK("train_acc", HK_FLOAT, progress.train_acc),
-    HK("val_loss", HK_FLOAT, progress.val_loss),
-    HK("val_acc", HK_FLOAT, progress.val_acc),
-    HK("best_val_loss", HK_FLOAT, progress.best_val_loss),
-    HK("seconds", HK_DOUBLE, progress.seconds),
+    HKL("tunes_train", HK_LONG, train.tunes_train, 0, 1e9),
+    HKL("tunes_val", HK_LONG, train.tunes_val, 0, 1e9),
+    HKL("tunes_test", HK_LONG, train.tunes_test, 0, 1e9),
+    HKL("steps_train", HK_LONG, train.steps_train, 0, HK_COUNT_MAX),
+    HKL("epoch", HK_INT, progress.epoch, 0, 1000000),
+    HKL("batches", HK_I64, progress.batches, 0, HK_COUNT_MAX),
+    HKL("batch_in_epoch", HK_I64, progress.batch_in_epoch, 0, HK_COUNT_MAX),
+    HKN("train_loss", progress.train_loss),
+    HKN("train_acc", progress.train_acc),
+    HKN("val_loss", progress.val_loss),
+    HKN("val_acc", progress.val_acc),
+    HKN("best_val_loss", progress.best_val_loss),
+    HKL("seconds", HK_DOUBLE, progress.seconds, 0, 1e12),
     HK("epoch_rng", HK_RNG, progress.epoch_rng),
     HK("drop_rng", HK_RNG, progress.drop_rng),
 };
@@ -367,10 +397,42 @@ static ReelStatus header_keys_value(KeySpread *k, const char *v)
     return *p == '\0' ? REEL_OK : REEL_EARG;
 }
 
+/* The number a numeric field holds. */
+static double field_number(const HeaderKey *k, const void *field)
+{
+    switch (k->type) {
+    case HK_INT: return *(const int *)field;
+    case HK_FLOAT: return *(const float *)field;
+    case HK_LONG: return (double)*(const long *)field;
+    case HK_I64: return (double)*(const int64_t *)field;
+    case HK_DOUBLE: return *(const double *)field;
+    default: return 0;
+    }
+}
+
+/* k's value in field within its limits, else a message naming the field
+ * and what it may be. */
+static ReelStatus check_limit(const HeaderKey *k, const void *field, const char *v,
+                              const char *path, ReelError *err)
+{
+    double x = field_number(k, field);
+    bool whole = k->type != HK_FLOAT && k->type != HK_DOUBLE;
+    char sv[64];
+    if (!k->limited || (k->nan_ok && (isnan(x) || isinf(x))) || (x >= k->lo && x <= k->hi))
+        return REEL_OK;
+    if (whole)
+        return reel_fail(err, REEL_EFORMAT,
+                         "%s: damaged: header field %s is '%s'; it must be a whole number "
+                         "from %.0f to %.0f", path, k->key, shown(v, sv), k->lo, k->hi);
+    return reel_fail(err, REEL_EFORMAT,
+                     "%s: damaged: header field %s is '%s'; it must be a number from %g to %g",
+                     path, k->key, shown(v, sv), k->lo, k->hi);
+}
+
 /* Read v as k says into field.  REEL_EARG: the generic "bad value" message
  * is the caller's; REEL_EFORMAT: err says it. */
-static ReelStatus header_value(const HeaderKey *k, void *field, const char *v, const char *path,
-                               ReelError *err)
+static ReelStatus parse_value(const HeaderKey *k, void *field, const char *v, const char *path,
+                              ReelError *err)
 {
     char *end = NULL;
     double d = strtod(v, &end);
@@ -378,6 +440,7 @@ static ReelStatus header_value(const HeaderKey *k, void *field, const char *v, c
     /* (long)d is undefined for NaN ("val_loss nan") and out-of-range values. */
     long l = fabs(d) < 9.2e18 ? (long)d : 0;
     int i;
+    char sv[64];
     switch (k->type) {
     case HK_BOOL: *(bool *)field = atoi(v) != 0; return REEL_OK;
     case HK_INT:
@@ -409,7 +472,8 @@ static ReelStatus header_value(const HeaderKey *k, void *field, const char *v, c
     case HK_ENCODING:
         *(EncKind *)field = enc_parse(v);
         if (*(EncKind *)field == ENC_COUNT)
-            return reel_fail(err, REEL_EFORMAT, "%s: unknown encoding '%s' in the header", path, v);
+            return reel_fail(err, REEL_EFORMAT, "%s: unknown encoding '%s' in the header", path,
+                             shown(v, sv));
         return REEL_OK;
     case HK_HEAD:
         if (!num || (l != HEAD_SIGMOID_BCE && l != HEAD_SOFTMAX_CE && l != HEAD_LINEAR_MSE))
@@ -438,15 +502,18 @@ static ReelStatus header_value(const HeaderKey *k, void *field, const char *v, c
 static ReelStatus header_kv(Model *m, const char *key, const char *v, const char *path,
                             ReelError *err)
 {
+    char sk[64], sv[64];
     for (size_t i = 0; i < sizeof header_keys / sizeof header_keys[0]; i++) {
         const HeaderKey *k = &header_keys[i];
         ReelStatus s;
         if (strcmp(key, k->key))
             continue;
-        s = header_value(k, (char *)m + k->off, v, path, err);
+        s = parse_value(k, (char *)m + k->off, v, path, err);
+        if (!s)
+            s = check_limit(k, (char *)m + k->off, v, path, err);
         if (s == REEL_EARG)
             return reel_fail(err, REEL_EFORMAT, "%s: header field %s has a bad value '%s'", path,
-                             key, v);
+                             shown(key, sk), shown(v, sv));
         return s;
     }
     return REEL_OK;
@@ -556,7 +623,7 @@ static ReelStatus check_frame(Reader *r, uint64_t *stated, ReelError *err)
 static ReelStatus read_header(Reader *r, Model *t, char *line, size_t cap, ReelError *err)
 {
     for (int i = 0;; i++) {
-        char *sp;
+        char *sp, sl[64];
         ReelStatus s;
         if (i > MAX_HEADER_LINES || !r_line(r, line, cap))
             return reel_fail(err, REEL_EFORMAT, "%s: damaged: the header does not end", r->path);
@@ -564,7 +631,8 @@ static ReelStatus read_header(Reader *r, Model *t, char *line, size_t cap, ReelE
             return REEL_OK;
         sp = strchr(line, ' ');
         if (!sp)
-            return reel_fail(err, REEL_EFORMAT, "%s: damaged header line '%.60s'", r->path, line);
+            return reel_fail(err, REEL_EFORMAT, "%s: damaged header line '%s'", r->path,
+                             shown(line, sl));
         *sp = '\0';
         if ((s = header_kv(t, line, sp + 1, r->path, err)))
             return s;

@@ -702,6 +702,11 @@ static ReelStatus loop_epoch_open(Loop *L, ReelError *err)
         L->order[i] = (int32_t)i;
     rng_shuffle_i32(&er, L->order, L->nw);
     L->nbatches = (L->nw + L->B - 1) / L->B;
+    if (pg->batch_in_epoch < 0 || pg->batch_in_epoch > L->nbatches)
+        return reel_fail(err, REEL_EFORMAT,
+                         "the model stopped at batch %lld of epoch %d, but this corpus gives %lld "
+                         "batches an epoch (was it trained on another corpus?)",
+                         (long long)pg->batch_in_epoch, pg->epoch + 1, (long long)L->nbatches);
     if (pg->batch_in_epoch == 0)
         pg->train_loss = pg->train_acc = 0;
     /* Resumed mid-epoch: the batches before batch_in_epoch are done.  Their
