@@ -137,6 +137,18 @@ expect_rc 1 "$REEL" convert "$RYANS/midi/AcaciaReel.mid" -o "$tmp/no/such/folder
 has "$tmp/err" "no/such/folder" "unwritable output named"
 expect_rc 1 "$REEL" convert "$bad/zero.mid" -o "$tmp/x.mid"
 has "$tmp/err" "zero.mid" "bad input named"
+# an output that is its own input is refused, the input left as it was (issue 14)
+cp "$tmp/mel.mid" "$tmp/self.mid"
+expect_rc 2 "$REEL" convert --encoding roll13 "$tmp/self.mid" -o "$tmp/./self.mid"
+has "$tmp/err" "is the input file itself" "convert -o onto its own input is refused"
+cmp -s "$tmp/mel.mid" "$tmp/self.mid" && ok || fail "convert changed its own input"
+cp models/pop909-melody.reel "$tmp/self.reel"
+ln -s "$tmp/self.reel" "$tmp/link.reel"
+for out in "$tmp/self.reel" "$tmp/link.reel"; do
+    expect_rc 2 "$REEL" info "$tmp/self.reel" --strip "$out"
+    has "$tmp/err" "is the model itself" "info --strip onto the model itself ($out) is refused"
+done
+cmp -s models/pop909-melody.reel "$tmp/self.reel" && ok || fail "info --strip changed its own input"
 
 # ---- POP909: MELODY track, grid phase ----------------------------------------
 pop="$tmp/pop"; mkdir -p "$pop"

@@ -15,6 +15,13 @@
 #define TMP_TAG ".tmp-"
 #define TMP_PATTERN TMP_TAG "XXXXXX"
 
+bool file_same(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return a && b && stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
 void file_dir_of(const char *path, char *dir, size_t size)
 {
     const char *slash = strrchr(path, '/');

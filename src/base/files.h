@@ -14,6 +14,7 @@
 #ifndef REEL_FILES_H
 #define REEL_FILES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -51,5 +52,9 @@ int file_mkdirs(const char *dir);
 
 /* The folder path is in: "." for a bare name, "/" at the root. */
 void file_dir_of(const char *path, char *dir, size_t size);
+
+/* Both paths name one existing file (the same device and inode: hard and
+ * symbolic links, "./x" and "x"): an output that would replace its input. */
+bool file_same(const char *a, const char *b);
 
 #endif

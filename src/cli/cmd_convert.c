@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "corpus.h"
+#include "files.h"
 #include "midi.h"
 #include "roundtrip.h"
 
@@ -120,6 +121,11 @@ static int parse_args(Convert *x, int argc, char **argv)
         return 2;
     }
     x->input = argv[optind];
+    if (file_same(x->input, x->output)) {
+        fprintf(stderr, "reel convert: -o %s is the input file itself: write the copy to "
+                "another name\n", x->output);
+        return 2;
+    }
     return -1;
 }
 

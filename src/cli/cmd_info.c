@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "files.h"
 #include "keyprofile.h"
 #include "model.h"
 
@@ -183,6 +184,12 @@ int cmd_info(int argc, char **argv)
         if (strip) {
             if (argc - optind != 1) {
                 fprintf(stderr, "reel info: --strip takes one model\n");
+                model_free(&m);
+                return 2;
+            }
+            if (file_same(argv[i], strip)) {
+                fprintf(stderr, "reel info: --strip %s is the model itself (its optimizer state "
+                        "would be lost): write the copy to another name\n", strip);
                 model_free(&m);
                 return 2;
             }
