@@ -501,6 +501,17 @@ else
     fail "the stats file"
 fi
 
+# g, then a (a rest) in a fresh studio: the take's part is kept as the seed
+# with an empty seed array; UBSan (make test-asan) stops on a copy or sort
+# from NULL there (issue 14).
+start 100 30 "$tmp/fresh-ga"
+keys g
+expect_screen "generated 8 bars" "g in a fresh studio"
+keys a
+sleep 0.3
+keys q y
+expect_restored 0 "g, a, q in a fresh studio"
+
 # ---- the real-time audio path, captured: the WAV holds the roll's pitches -------------------
 # ALSA's file plugin on the null device (PLATFORM.md), mono 24 kHz to keep
 # the file small (the device runs hundreds of times faster than real time;

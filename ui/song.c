@@ -62,6 +62,13 @@ static int note_cmp(const void *a, const void *b)
     return (int)x->pitch - (int)y->pitch;
 }
 
+/* The seed's notes in order (an empty seed may have no array at all). */
+static void sort_seed(SongState *st)
+{
+    if (st->n_seed > 1)
+        qsort(st->seed, (size_t)st->n_seed, sizeof *st->seed, note_cmp);
+}
+
 /* ---- the song ------------------------------------------------------------ */
 
 void song_init(Song *s)
@@ -215,7 +222,7 @@ static bool settle_gen(SongState *st)
                 return false;
             st->seed[st->n_seed++] = x;
         }
-        qsort(st->seed, (size_t)st->n_seed, sizeof *st->seed, note_cmp);
+        sort_seed(st);
         if (st->cursor > st->seed_end)
             st->seed_end = st->cursor;
     }
@@ -239,7 +246,7 @@ static ReelStatus type_span(Song *s, int pitch, int32_t dur, ReelError *err)
         if (!reserve(&st->seed, &st->cap_seed, st->n_seed + 1))
             return reel_fail(err, REEL_ENOMEM, "out of memory");
         st->seed[st->n_seed++] = x;
-        qsort(st->seed, (size_t)st->n_seed, sizeof *st->seed, note_cmp);
+        sort_seed(st);
     }
     st->cursor += dur;
     if (st->cursor > st->seed_end)
@@ -276,7 +283,7 @@ ReelStatus song_put_notes(Song *s, const Note *notes, int32_t n, int32_t from, i
     for (int32_t i = 0; i < n; i++)
         if (notes[i].dur >= 1 && notes[i].onset >= 0)
             st->seed[st->n_seed++] = notes[i];
-    qsort(st->seed, (size_t)st->n_seed, sizeof *st->seed, note_cmp);
+    sort_seed(st);
     if (to > st->seed_end)
         st->seed_end = to;
     st->cursor = to;
@@ -315,7 +322,7 @@ ReelStatus song_set_seed(Song *s, const Note *notes, int32_t n, int32_t seed_end
         if (notes[i].onset + notes[i].dur > seed_end)
             seed_end = notes[i].onset + notes[i].dur;
     }
-    qsort(st->seed, (size_t)st->n_seed, sizeof *st->seed, note_cmp);
+    sort_seed(st);
     st->seed_end = seed_end;
     st->cursor = seed_end;
     changed(s);
@@ -339,9 +346,10 @@ void song_keep(Song *s)
     song_checkpoint(s);
     if (!reserve(&st->seed, &st->cap_seed, st->n_seed + st->n_gen))
         return;
-    memcpy(st->seed + st->n_seed, st->gen, (size_t)st->n_gen * sizeof *st->gen);
+    if (st->n_gen > 0)
+        memcpy(st->seed + st->n_seed, st->gen, (size_t)st->n_gen * sizeof *st->gen);
     st->n_seed += st->n_gen;
-    qsort(st->seed, (size_t)st->n_seed, sizeof *st->seed, note_cmp);
+    sort_seed(st);
     if (st->gen_end > st->seed_end)
         st->seed_end = st->gen_end;
     st->n_gen = 0;
