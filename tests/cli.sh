@@ -137,6 +137,14 @@ expect_rc 1 "$REEL" convert "$RYANS/midi/AcaciaReel.mid" -o "$tmp/no/such/folder
 has "$tmp/err" "no/such/folder" "unwritable output named"
 expect_rc 1 "$REEL" convert "$bad/zero.mid" -o "$tmp/x.mid"
 has "$tmp/err" "zero.mid" "bad input named"
+# numbers the commands used to take: a negative or 23-digit seed, a negative --vocab (issue 14)
+for sd in -1 12345678901234567890123 +5; do
+    expect_rc 2 "$REEL" train "$RYANS/midi" --seed "$sd" -o "$tmp/never.reel"
+    has "$tmp/err" "seed needs a whole number from 0" "train --seed $sd is refused"
+done
+[ ! -e "$tmp/never.reel" ] && ok || fail "a refused --seed still trained"
+expect_rc 2 "$REEL" info models/pop909-melody.reel --vocab -1
+has "$tmp/err" "vocab needs a whole number from 1" "info --vocab -1 is refused"
 # an output that is its own input is refused, the input left as it was (issue 14)
 cp "$tmp/mel.mid" "$tmp/self.mid"
 expect_rc 2 "$REEL" convert --encoding roll13 "$tmp/self.mid" -o "$tmp/./self.mid"

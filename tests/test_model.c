@@ -328,6 +328,51 @@ static void test_no_escapes(const char *dir)
     free(b);
 }
 
+/* b with the first `from` replaced by `to`, resealed into path. */
+static void forge(const char *path, unsigned char *b, size_t n, const char *from,
+                  const char *to)
+{
+    char *at = find(b, n, from);
+    size_t lf = strlen(from), lt = strlen(to), off, m = n - lf + lt;
+    unsigned char *c = malloc(m);
+    REQUIRE(at && c, "'%s' in the file", from);
+    off = (size_t)(at - (char *)b);
+    memcpy(c, b, off);
+    memcpy(c + off, to, lt);
+    memcpy(c + off + lt, b + off + lf, n - off - lf);
+    reseal(path, c, m);
+    free(c);
+}
+
+/* Messages that say what is wrong, not something near it (issue 14 item 7). */
+static void test_messages(const char *dir)
+{
+    Model m;
+    ReelError err;
+    char good[600], bad[600];
+    unsigned char *b;
+    size_t n;
+    snprintf(good, sizeof good, "%s/msg-good.reel", dir);
+    snprintf(bad, sizeof bad, "%s/msg-bad.reel", dir);
+    make_model(&m, ENC_MELODY, false);
+    REQUIRE(model_save(&m, good, false, &err) == REEL_OK, "%s", err.msg);
+    model_free(&m);
+    b = test_read(good, &n);
+    forge(bad, b, n, "version 1\n", "version 99999999999\n");
+    expect_fail(bad, REEL_EUNSUPPORTED, "version 99999999999");
+    forge(bad, b, n, "REELMODEL\n", "REELMODEL");
+    expect_fail(bad, REEL_EFORMAT, "REELMODEL is not followed by a line break");
+    forge(bad, b, n, "\nhead 1\n", "\nhead 0\n");
+    expect_fail(bad, REEL_EFORMAT, "header field head is 0");
+    forge(bad, b, n, "\nin_classes 1\n", "\nin_classes 0\n");
+    expect_fail(bad, REEL_EFORMAT, "header field in_classes is 0");
+    forge(bad, b, n, "\nbatches 77\n", "\nbatches 7x7\n");
+    expect_fail(bad, REEL_EFORMAT, "batches has a bad value '7x7'; it must be a whole number");
+    forge(bad, b, n, "\nepoch_rng ", "\nepoch_rng zz");
+    expect_fail(bad, REEL_EFORMAT, "four words of 16 hex digits");
+    free(b);
+}
+
 static void test_save_failure(const char *dir)
 {
     Model a, b;
@@ -357,6 +402,7 @@ int main(void)
     test_bad_files(dir);
     test_header_limits(dir);
     test_no_escapes(dir);
+    test_messages(dir);
     test_save_failure(dir);
     TEST_END();
 }

@@ -163,7 +163,13 @@ int cmd_info(int argc, char **argv)
     optind = 1;
     while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (ch) {
-        case 'v': vocab_n = atoi(optarg); break;
+        case 'v': {
+            long n;
+            if (!cli_long("reel info", "--vocab", optarg, 1, 1000000, &n))
+                return 2;
+            vocab_n = (int)n;
+            break;
+        }
         case 's': strip = optarg; break;
         case 'h': info_usage(stdout); return 0;
         default: info_usage(stderr); return 2;

@@ -347,15 +347,8 @@ static bool train_word_opt(int ch, const char *arg, JobConfig *c)
         c->train.optim.clip_norm = clip;
         return true;
     }
-    default: { /* O_SEED */
-        char *end;
-        c->train.seed = strtoull(arg, &end, 10);
-        if (*arg == '\0' || *end) {
-            fprintf(stderr, "reel train: --seed needs a whole number, not '%s'\n", arg);
-            return false;
-        }
-        return true;
-    }
+    default: /* O_SEED */
+        return cli_seed("reel train", arg, &c->train.seed);
     }
 }
 

@@ -1,5 +1,7 @@
 /* util.c — small helpers the commands share: JSON strings, terminals. */
+#include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,9 +61,12 @@ bool cli_double(const char *cmd, const char *opt, const char *v, double lo, doub
 bool cli_seed(const char *cmd, const char *v, uint64_t *out)
 {
     char *e;
-    unsigned long long s = strtoull(v, &e, 10);
-    if (!*v || *e || v[0] == '-') {
-        fprintf(stderr, "%s: --seed needs a whole number from 0, not '%s'\n", cmd, v);
+    unsigned long long s;
+    errno = 0;
+    s = strtoull(v, &e, 10);
+    if (!*v || *e || v[0] == '-' || v[0] == '+' || errno == ERANGE) {
+        fprintf(stderr, "%s: --seed needs a whole number from 0 to %llu, not '%s'\n", cmd,
+                (unsigned long long)UINT64_MAX, v);
         return false;
     }
     *out = s;

@@ -429,6 +429,21 @@ static ReelStatus check_limit(const HeaderKey *k, const void *field, const char 
                      path, k->key, shown(v, sv), k->lo, k->hi);
 }
 
+/* What a field's value must look like, for a message. */
+static const char *value_kind(const HeaderKey *k)
+{
+    switch (k->type) {
+    case HK_INT: case HK_LONG: case HK_I64: return "a whole number";
+    case HK_U64: return "a whole number from 0";
+    case HK_FLOAT: case HK_DOUBLE: return "a number";
+    case HK_RANGE: return "two MIDI pitches LO HI, 0 <= LO <= HI <= 127";
+    case HK_KEYS: return "192 whole counts";
+    case HK_HEAD: return "0 (sigmoid), 1 (softmax) or 2 (linear)";
+    case HK_OPTIMIZER: return "adam or rmsprop";
+    default: return "another value";
+    }
+}
+
 /* Read v as k says into field.  REEL_EARG: the generic "bad value" message
  * is the caller's; REEL_EFORMAT: err says it. */
 static ReelStatus parse_value(const HeaderKey *k, void *field, const char *v, const char *path,
@@ -455,19 +470,22 @@ static ReelStatus parse_value(const HeaderKey *k, void *field, const char *v, co
         return REEL_OK;
     case HK_LONG:
         *(long *)field = l;
-        return num ? REEL_OK : reel_fail(err, REEL_EFORMAT, "%s: bad %s", path, k->key);
+        return num && d == (double)l ? REEL_OK : REEL_EARG;
     case HK_I64:
+        errno = 0;
         *(int64_t *)field = strtoll(v, &end, 10);
-        return *end ? reel_fail(err, REEL_EFORMAT, "%s: bad %s", path, k->key) : REEL_OK;
+        return *end || end == v || errno == ERANGE ? REEL_EARG : REEL_OK;
     case HK_DOUBLE:
         *(double *)field = d;
-        return num ? REEL_OK : reel_fail(err, REEL_EFORMAT, "%s: bad %s", path, k->key);
+        return num ? REEL_OK : REEL_EARG;
     case HK_U64:
         *(uint64_t *)field = strtoull(v, &end, 10);
         return *end ? REEL_EARG : REEL_OK;
     case HK_RNG:
         return parse_rng(v, field) ? REEL_OK
-                                   : reel_fail(err, REEL_EFORMAT, "%s: bad %s", path, k->key);
+                                   : reel_fail(err, REEL_EFORMAT, "%s: header field %s has a bad "
+                                               "value '%s'; it must be four words of 16 hex "
+                                               "digits", path, k->key, shown(v, sv));
     case HK_TEXT: clean_line(field, v, k->size); return REEL_OK;
     case HK_ENCODING:
         *(EncKind *)field = enc_parse(v);
@@ -512,8 +530,8 @@ static ReelStatus header_kv(Model *m, const char *key, const char *v, const char
         if (!s)
             s = check_limit(k, (char *)m + k->off, v, path, err);
         if (s == REEL_EARG)
-            return reel_fail(err, REEL_EFORMAT, "%s: header field %s has a bad value '%s'", path,
-                             shown(key, sk), shown(v, sv));
+            return reel_fail(err, REEL_EFORMAT, "%s: header field %s has a bad value '%s'; it "
+                             "must be %s", path, shown(key, sk), shown(v, sv), value_kind(k));
         return s;
     }
     return REEL_OK;
@@ -584,22 +602,31 @@ static ReelStatus check_frame(Reader *r, uint64_t *stated, ReelError *err)
 {
     const unsigned char *buf = r->p;
     size_t len = r->len;
-    char line[MAX_LINE], hex[17], *end;
+    char line[MAX_LINE], hex[17], *end, sl[64];
     const char *cs;
-    int version = 0;
+    long long lversion;
     uint64_t actual;
+    if (len >= 9 && memcmp(buf, "REELMODEL", 9) == 0 &&
+        (len < strlen(MODEL_MAGIC) || memcmp(buf, MODEL_MAGIC, strlen(MODEL_MAGIC)) != 0))
+        return reel_fail(err, REEL_EFORMAT, "%s: damaged: REELMODEL is not followed by a line "
+                         "break", r->path);
     if (len < strlen(MODEL_MAGIC) || memcmp(buf, MODEL_MAGIC, strlen(MODEL_MAGIC)) != 0)
         return reel_fail(err, REEL_EFORMAT, "%s: not a reel model (it does not start with %s)",
                          r->path, "REELMODEL");
     r->pos = strlen(MODEL_MAGIC);
-    if (!r_line(r, line, sizeof line) || sscanf(line, "version %d", &version) != 1)
+    if (!r_line(r, line, sizeof line) || strncmp(line, "version ", 8) != 0)
         return reel_fail(err, REEL_EFORMAT, "%s: damaged: no version line after the magic",
                          r->path);
-    if (version != MODEL_VERSION)
+    errno = 0;
+    lversion = strtoll(line + 8, &end, 10);
+    if (end == line + 8 || *end || errno == ERANGE)
+        return reel_fail(err, REEL_EFORMAT, "%s: damaged version line '%s'", r->path,
+                         shown(line, sl));
+    if (lversion != MODEL_VERSION)
         return reel_fail(err, REEL_EUNSUPPORTED,
-                         "%s: model format version %d; this reel reads version %d%s", r->path,
-                         version, MODEL_VERSION,
-                         version > MODEL_VERSION ? " (a newer reel wrote it: update reel)" : "");
+                         "%s: model format version %lld; this reel reads version %d%s", r->path,
+                         lversion, MODEL_VERSION,
+                         lversion > MODEL_VERSION ? " (a newer reel wrote it: update reel)" : "");
     /* "checksum " + 16 hex digits + "\n" (CHECKSUM_LINE bytes) ends the file. */
     cs = len >= CHECKSUM_LINE ? (const char *)buf + len - CHECKSUM_LINE : NULL;
     if (!cs || memcmp(cs, "checksum ", 9) != 0 || buf[len - 1] != '\n')
@@ -679,8 +706,16 @@ static ReelStatus check_sizes(const Reader *r, const Model *t, ReelError *err)
                          r->path);
     if ((s = model_net_for_encoding(&t->enc, t->vocab, &want, err)))
         return s;
-    if (want.n_in != t->net.n_in || want.n_out != t->net.n_out ||
-        want.in_classes != t->net.in_classes || want.head != t->net.head)
+    if (want.head != t->net.head)
+        return reel_fail(err, REEL_EFORMAT,
+                         "%s: damaged: header field head is %d; encoding %s has head %d",
+                         r->path, (int)t->net.head, enc_name(t->enc.kind), (int)want.head);
+    if (want.in_classes != t->net.in_classes)
+        return reel_fail(err, REEL_EFORMAT,
+                         "%s: damaged: header field in_classes is %d; encoding %s has %d",
+                         r->path, (int)t->net.in_classes, enc_name(t->enc.kind),
+                         (int)want.in_classes);
+    if (want.n_in != t->net.n_in || want.n_out != t->net.n_out)
         return reel_fail(err, REEL_EFORMAT,
                          "%s: damaged: encoding %s needs %d inputs and %d outputs, the header "
                          "says %d and %d", r->path, enc_name(t->enc.kind), want.n_in, want.n_out,
