@@ -137,6 +137,18 @@ expect_rc 1 "$REEL" convert "$RYANS/midi/AcaciaReel.mid" -o "$tmp/no/such/folder
 has "$tmp/err" "no/such/folder" "unwritable output named"
 expect_rc 1 "$REEL" convert "$bad/zero.mid" -o "$tmp/x.mid"
 has "$tmp/err" "zero.mid" "bad input named"
+# outputs onto what is not a regular file are refused, never renamed over
+# (issue 14 item 1: run as root, -o /dev/null replaced the device)
+mkfifo "$tmp/fifo.mid"
+ln -s /dev/null "$tmp/devnull.mid"
+for out in "$tmp/fifo.mid" "$tmp/devnull.mid"; do
+    expect_rc 1 "$REEL" convert "$RYANS/midi/AcaciaReel.mid" -o "$out"
+    has "$tmp/err" "not a regular file" "convert -o $(basename "$out") is refused"
+    expect_rc 1 "$REEL" generate -m models/pop909-melody.reel --bars 1 --seed 1 -o "$out"
+    has "$tmp/err" "not a regular file" "generate -o $(basename "$out") is refused"
+done
+[ -p "$tmp/fifo.mid" ] && [ -c /dev/null ] && [ -L "$tmp/devnull.mid" ] && ok ||
+    fail "a FIFO, /dev/null or the link to it was replaced"
 # numbers the commands used to take: a negative or 23-digit seed, a negative --vocab (issue 14)
 for sd in -1 12345678901234567890123 +5; do
     expect_rc 2 "$REEL" train "$RYANS/midi" --seed "$sd" -o "$tmp/never.reel"
