@@ -135,4 +135,22 @@ has "$tmp/err" "cut.reel: truncated" "truncated model"
 expect_rc 1 "$REEL" train --resume "$data" -o "$tmp/cut.reel"
 has "$tmp/err" "truncated" "resume of a truncated model"
 
+# Outputs that cannot be written fail before any training, naming the path
+# (issue 14 item 6: they trained to the end, or failed on the log's name).
+mkfifo "$tmp/fifo.reel"
+mkdir -p "$tmp/adir"
+for o in "" . "$tmp/adir" "$tmp/adir/" "$tmp/no/such/m.reel" "$tmp/fifo.reel"; do
+    t0=$(date +%s)
+    expect_rc 1 "$REEL" train "$data" --encoding melody --hidden 8 --layers 1 --epochs 50 -o "$o"
+    [ $(( $(date +%s) - t0 )) -le 5 ] && ok || fail "-o '$o' was refused only after training"
+    grep -q -e "an empty file name" -e "a folder, not a file" -e "does not exist" \
+        -e "not a regular file" "$tmp/err" && ok || fail "-o '$o': $(cat "$tmp/err")"
+done
+has "$tmp/err" "fifo.reel: not a regular file" "the FIFO is named"
+[ -p "$tmp/fifo.reel" ] && ok || fail "the FIFO was replaced"
+expect_rc 1 "$REEL" train "$data" --encoding melody --hidden 8 --layers 1 --epochs 50 \
+    -o "$tmp/ok.reel" --log "$tmp/no/such/log.csv"
+has "$tmp/err" "log.csv: the folder" "an unwritable log fails before training too"
+[ ! -e "$tmp/ok.reel" ] && ok || fail "the model was trained although its log cannot be written"
+
 finish

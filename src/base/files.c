@@ -78,6 +78,28 @@ static ReelStatus target_of(const char *path, char **out, ReelError *err)
     return REEL_OK;
 }
 
+ReelStatus file_can_write(const char *path, ReelError *err)
+{
+    struct stat st;
+    char *real = NULL, dir[PATH_MAX];
+    size_t n = path ? strlen(path) : 0;
+    ReelStatus s;
+    if (n == 0)
+        return reel_fail(err, REEL_EIO, "an empty file name: give the file to write");
+    if (path[n - 1] == '/' || (stat(path, &st) == 0 && S_ISDIR(st.st_mode)))
+        return reel_fail(err, REEL_EIO, "%s: a folder, not a file: give a file name in it", path);
+    if ((s = target_of(path, &real, err)))
+        return s;
+    file_dir_of(real, dir, sizeof dir);
+    free(real);
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return reel_fail(err, REEL_EIO, "%s: the folder %s does not exist", path, dir);
+    if (access(dir, W_OK | X_OK) != 0)
+        return reel_fail(err, REEL_EIO, "%s: cannot write in the folder %s: %s", path, dir,
+                         strerror(errno));
+    return REEL_OK;
+}
+
 static ReelStatus begin(FileAtomic *a, const char *path, bool named, ReelError *err)
 {
     ReelStatus st;

@@ -53,6 +53,12 @@ int file_mkdirs(const char *dir);
 /* The folder path is in: "." for a bare name, "/" at the root. */
 void file_dir_of(const char *path, char *dir, size_t size);
 
+/* Whether file_atomic could write path, asked before long work: a name
+ * (not empty, not a folder), a regular file or nothing at path (as
+ * file_atomic_begin refuses anything else), and a folder that exists and
+ * may be written in.  REEL_EIO with a message naming path. */
+ReelStatus file_can_write(const char *path, ReelError *err);
+
 /* Both paths name one existing file (the same device and inode: hard and
  * symbolic links, "./x" and "x"): an output that would replace its input. */
 bool file_same(const char *a, const char *b);

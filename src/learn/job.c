@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "files.h"
+
 /* The split's shuffle: its own stream of the seed (the network's init and
  * the dropout masks have theirs). */
 #define JOB_SPLIT_SEED 0x5EED5EED5EED5EEDull
@@ -95,7 +97,16 @@ ReelStatus job_load(TrainJob *j, ReelError *err)
 {
     const JobConfig *c = &j->cfg;
     Corpus *cp = &j->corpus;
-    ReelStatus s;
+    ReelStatus s = REEL_OK;
+    /* The model and its log can be written: found out now, not after the
+     * training (rank 0 writes them). */
+    if (dist_rank(j->dist) == 0 && c->out) {
+        s = file_can_write(c->out, err);
+        if (!s && c->log_path)
+            s = file_can_write(c->log_path, err);
+    }
+    if ((s = job_agree(j, s, err)))
+        return s;
     if (job_sharded(j)) {
         s = shard_corpus_load(j->dist, &j->sc, cp, c->paths, c->n_paths, &c->corpus,
                               c->max_tunes, err);
