@@ -60,12 +60,19 @@ expect_rc 0 "$REEL" info "$tmp/mel.reel"
 has "$tmp/out" "+5 batches" "info shows the stop point"
 expect_rc 0 "$REEL" train --resume "$data" -o "$tmp/mel.reel"
 has "$tmp/err" "resuming" "resume message"
+hasnt "$tmp/err" "was trained on" "the same corpus (as it was named): no warning"
 has "$tmp/err" "epoch 3/3: loss .* ppl" "melody reports perplexity"
 expect_rc 1 "$REEL" train --resume "$data" -o "$tmp/mel.reel"
 has "$tmp/err" "finished its 3 epochs" "resume of a finished model explains"
 expect_rc 0 "$REEL" train --resume --epochs 4 -q "$data" -o "$tmp/mel.reel"
 expect_rc 0 "$REEL" info "$tmp/mel.reel"
 has "$tmp/out" "epoch 4 of 4" "extended to 4 epochs"
+# --resume with another corpus says so (issue 14 item 6); the run is not stopped
+cp "$tmp/mel.reel" "$tmp/other.reel"
+mkdir -p "$tmp/other"; cp "$data"/* "$tmp/other/"
+expect_rc 0 "$REEL" train --resume --epochs 5 -q "$tmp/other" -o "$tmp/other.reel"
+has "$tmp/err" "other.reel was trained on .*tunes; this run reads .*other" \
+    "resume with another corpus: a warning names both"
 
 # Ctrl-C: a checkpoint, a clear message, exit 0.
 "$REEL" train --encoding melody --hidden 64 --layers 2 --window 64 --batch 4 --epochs 1000 \

@@ -502,10 +502,16 @@ static bool train_resume(TrainJob *job)
     ReelError err;
     const Model *m = job->m;
     switch (job_resume(job, &err)) {
-    case JOB_RESUME_OK:
+    case JOB_RESUME_OK: {
+        char now[1024];
         fprintf(stderr, "resuming %s at epoch %d, batch %lld (%s)\n", job->cfg.out,
                 m->progress.epoch + 1, (long long)m->progress.batch_in_epoch, m->train.corpus);
+        if (!job_corpus_matches(job, now, sizeof now))
+            fprintf(stderr, "reel train: warning: --resume: %s was trained on %s; this run reads "
+                    "%s: another corpus gives another split and other batches (tunes once held "
+                    "out may now be trained on)\n", job->cfg.out, m->train.corpus, now);
         return true;
+    }
     case JOB_RESUME_UNREADABLE:
         fprintf(stderr, "reel train: --resume: %s\n", err.msg);
         return false;

@@ -1,6 +1,7 @@
 /* job.c — see job.h. */
 #include "job.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -209,6 +210,35 @@ static void job_describe(const JobConfig *c, char *out, size_t n)
         used += (size_t)snprintf(out + used, n - used, "%s%s", i ? " " : "", c->paths[i]);
     if (c->corpus.quant.part && used + 2 < n)
         snprintf(out + used, n - used, " (part %s)", c->corpus.quant.part);
+}
+
+/* s's paths (blank-separated, a " (part NAME)" kept as it is), each made
+ * absolute where it exists, into out. */
+static void corpus_real(const char *s, char *out, size_t n)
+{
+    char buf[sizeof(((Model *)0)->train.corpus)], *part, *save = NULL;
+    size_t used = 0;
+    snprintf(buf, sizeof buf, "%s", s);
+    out[0] = '\0';
+    if ((part = strstr(buf, " (part ")) != NULL)
+        *part++ = '\0';
+    for (char *tok = strtok_r(buf, " ", &save); tok && used + 2 < n;
+         tok = strtok_r(NULL, " ", &save)) {
+        char real[PATH_MAX];
+        used += (size_t)snprintf(out + used, n - used, "%s%s", used ? " " : "",
+                                 realpath(tok, real) ? real : tok);
+    }
+    if (part && used + 2 < n)
+        snprintf(out + used, n - used, " %s", part);
+}
+
+bool job_corpus_matches(const TrainJob *j, char *now, size_t n)
+{
+    char a[2048], b[2048];
+    job_describe(&j->cfg, now, n);
+    corpus_real(now, a, sizeof a);
+    corpus_real(j->m->train.corpus, b, sizeof b);
+    return !strcmp(a, b);
 }
 
 ReelStatus job_build(TrainJob *j, ReelError *err)

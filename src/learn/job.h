@@ -123,6 +123,12 @@ bool job_sharded(const TrainJob *j);
  * empty again (model_free, model_init) and err says why. */
 JobResume job_resume(TrainJob *j, ReelError *err);
 
+/* After job_resume: whether this run reads the corpus the model records
+ * (the same paths, made absolute where they exist, and part); this run's
+ * description into now either way.  Another corpus gives another split:
+ * tunes once held out may now be trained on (the front end says so). */
+bool job_corpus_matches(const TrainJob *j, char *now, size_t n);
+
 ReelStatus job_load(TrainJob *j, ReelError *err);
 /* REEL_EEMPTY when too few tunes are left to train on. */
 ReelStatus job_split(TrainJob *j, ReelError *err);
