@@ -80,10 +80,17 @@ has "$tmp/err" "other.reel was trained on .*tunes; this run reads .*other" \
 pid=$!
 i=0
 while [ $i -lt 100 ] && ! grep -q "batch" "$tmp/err" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+# a second training onto the same model is refused while the first runs (issue 14 item 6)
+"$REEL" train --encoding melody --hidden 8 --layers 1 --epochs 1 "$data" -o "$tmp/int.reel" \
+    > /dev/null 2> "$tmp/err2"
+rc2=$?
+[ $rc2 -eq 1 ] && grep -q "int.reel: another reel is writing it" "$tmp/err2" && ok ||
+    fail "a second writer of int.reel: exit $rc2, $(cat "$tmp/err2")"
 kill -INT $pid
 wait $pid
 rc=$?
 [ $rc -eq 0 ] && ok || fail "Ctrl-C exit $rc"
+[ ! -e "$tmp/int.reel.lock" ] && ok || fail "the lock file is left behind"
 has "$tmp/err" "stopped in epoch" "Ctrl-C message"
 expect_rc 0 "$REEL" info "$tmp/int.reel"
 

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,6 +15,37 @@
 
 #define TMP_TAG ".tmp-"
 #define TMP_PATTERN TMP_TAG "XXXXXX"
+
+ReelStatus file_lock(const char *path, int *fd, ReelError *err)
+{
+    char lock[PATH_MAX];
+    *fd = -1;
+    if (snprintf(lock, sizeof lock, "%s.lock", path) >= (int)sizeof lock)
+        return reel_fail(err, REEL_EIO, "%s: the path is too long", path);
+    if ((*fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0)
+        return reel_fail(err, REEL_EIO, "%s: cannot make its lock file %s: %s", path, lock,
+                         strerror(errno));
+    if (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        close(*fd);
+        *fd = -1;
+        if (e == EWOULDBLOCK)
+            return reel_fail(err, REEL_EIO, "%s: another reel is writing it (its lock %s is "
+                             "held): wait for it, or write to another name", path, lock);
+        return reel_fail(err, REEL_EIO, "%s: cannot lock %s: %s", path, lock, strerror(e));
+    }
+    return REEL_OK;
+}
+
+void file_unlock(const char *path, int fd)
+{
+    char lock[PATH_MAX];
+    if (fd < 0)
+        return;
+    if (snprintf(lock, sizeof lock, "%s.lock", path) < (int)sizeof lock)
+        (void)unlink(lock);
+    close(fd);
+}
 
 bool file_same(const char *a, const char *b)
 {

@@ -59,6 +59,14 @@ void file_dir_of(const char *path, char *dir, size_t size);
  * may be written in.  REEL_EIO with a message naming path. */
 ReelStatus file_can_write(const char *path, ReelError *err);
 
+/* One writer at a time for path: an advisory lock (flock) on PATH.lock
+ * beside it, created if needed.  *fd gets the descriptor that holds it.
+ * REEL_EIO when another process holds it (naming path) or the lock file
+ * cannot be made.  A lock dies with its process; file_unlock releases it
+ * and removes PATH.lock (fd < 0: nothing to do). */
+ReelStatus file_lock(const char *path, int *fd, ReelError *err);
+void file_unlock(const char *path, int fd);
+
 /* Both paths name one existing file (the same device and inode: hard and
  * symbolic links, "./x" and "x"): an output that would replace its input. */
 bool file_same(const char *a, const char *b);

@@ -20,6 +20,7 @@ void job_init(TrainJob *j, const JobConfig *cfg, Model *m, Dist *dist)
     j->m = m;
     j->dist = dist;
     j->failed_rank = -1;
+    j->lock_fd = -1;
     corpus_init(&j->corpus);
 }
 
@@ -37,7 +38,9 @@ void job_free(TrainJob *j)
     free(j->tr_pos);
     free(j->order);
     corpus_free(&j->corpus);
+    file_unlock(j->cfg.out, j->lock_fd);
     memset(j, 0, sizeof *j);
+    j->lock_fd = -1;
     j->failed_rank = -1;
 }
 
@@ -105,6 +108,9 @@ ReelStatus job_load(TrainJob *j, ReelError *err)
         s = file_can_write(c->out, err);
         if (!s && c->log_path)
             s = file_can_write(c->log_path, err);
+        /* one training writes a model at a time (its log too) */
+        if (!s && j->lock_fd < 0)
+            s = file_lock(c->out, &j->lock_fd, err);
     }
     if ((s = job_agree(j, s, err)))
         return s;

@@ -102,6 +102,7 @@ typedef struct {
     TrainShard shard;          /* job_train's; its out fields say how a failure ended */
     int failed_rank;           /* the rank whose failure a step reports; -1: none known */
     bool alone;                /* the failure is not known to every rank: end the job */
+    int lock_fd;               /* rank 0, from job_load: the lock on cfg.out (files.h) */
 } TrainJob;
 
 /* Why a model file cannot be resumed (each front end words it its own way). */
