@@ -339,6 +339,38 @@ static void test_bad_files(void)
     }
 }
 
+/* Small files that would ask for unbounded work are refused at once
+ * (issue 14 item 4): 100,000 tiny tunes (100,000 abc2midi runs, hours),
+ * and a big header copied into each of 200 tunes. */
+static void test_limits(void)
+{
+    AbcFile f;
+    ReelError err;
+    size_t cap = 100000 * 16 + 1, n = 0;
+    char *b = malloc(cap > (200u << 10) + 200 * 16 ? cap : (200u << 10) + 200 * 16);
+    const char *p;
+    double t0;
+    REQUIRE(b != NULL, "memory");
+    for (int i = 1; i <= 100000; i++)
+        n += (size_t)sprintf(b + n, "X:%d\nK:C\nC|\n\n", i % 1000);
+    p = write_tmp("many.abc", b, n);
+    t0 = (double)clock() / CLOCKS_PER_SEC;
+    CHECK(abc_convert_file(p, &f, &err) == REEL_EUNSUPPORTED && strstr(err.msg, "many.abc") &&
+              strstr(err.msg, "100000 tunes") && strstr(err.msg, "at most 2000"),
+          "100,000 tunes in a file: %s", err.msg);
+    CHECK((double)clock() / CLOCKS_PER_SEC - t0 < 2.0, "refused without converting them");
+    n = 0;
+    for (; n < (200u << 10); n++)
+        b[n] = n % 64 == 63 ? '\n' : '%';
+    for (int i = 1; i <= 200; i++)
+        n += (size_t)sprintf(b + n, "X:%d\nK:C\nC|\n\n", i);
+    p = write_tmp("header.abc", b, n);
+    CHECK(abc_convert_file(p, &f, &err) == REEL_EUNSUPPORTED && strstr(err.msg, "header.abc") &&
+              strstr(err.msg, "file header of"),
+          "a 200 KB header repeated into 200 tunes: %s", err.msg);
+    free(b);
+}
+
 static void test_garbage(void)
 {
     static const char garbage[] =
@@ -503,6 +535,7 @@ int main(void)
     test_corpus_files();
     test_multi();
     test_bad_files();
+    test_limits();
     test_garbage();
     test_tool();
     const char *all = getenv("ABC_TEST_ALL");

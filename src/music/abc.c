@@ -38,6 +38,8 @@
 #define ABC_MAX_FILE (16u << 20)      /* larger .abc files are refused */
 #define ABC_MAX_MIDI (64u << 20)      /* larger .mid output is refused */
 #define ABC_MAX_OUTPUT (64u << 10)    /* abc2midi chatter kept; the rest is read and dropped */
+#define ABC_MAX_TUNES 2000            /* tunes read from one file (one abc2midi run each) */
+#define ABC_MAX_HEADER (64u << 10)    /* the file header, copied into every tune */
 
 /* ------------------------------------------------------------------------ */
 /* Growable text buffer                                                      */
@@ -919,6 +921,19 @@ ReelStatus abc_convert_file(const char *path, AbcFile *out, ReelError *err)
     if (n == 0) {
         free(data);
         return reel_fail(err, REEL_EFORMAT, "%s: not ABC: no tune (no X: line)", path);
+    }
+    /* Each tune is one abc2midi run with the file header in front: bound
+     * the work a small file can ask for. */
+    if (n > ABC_MAX_TUNES) {
+        free(data);
+        return reel_fail(err, REEL_EUNSUPPORTED, "%s: %d tunes in one file; reel reads at most %d "
+                         "from a file (split it into several)", path, n, ABC_MAX_TUNES);
+    }
+    if (first > ABC_MAX_HEADER && n > 1) {
+        free(data);
+        return reel_fail(err, REEL_EUNSUPPORTED, "%s: a file header of %zu bytes before its first "
+                         "X: line, repeated into each of its %d tunes; reel allows %u bytes", path,
+                         first, n, ABC_MAX_HEADER);
     }
 
     out->tunes = calloc((size_t)n, sizeof *out->tunes);
