@@ -212,4 +212,11 @@ expect_rc 1 "$REEL" generate --model "$r13" --prime "corpus:$tmp/no-such-dir"
 expect_rc 1 "$REEL" generate --model "$r13" -o "$tmp/no/such/dir/x.mid"
 has "$tmp/err" "no/such/dir" "unwritable output named"
 
+# A prime of 2,100 bars is refused at once, saying how to cut it (issue 14
+# item 4: a long prime meant a minute of priming); its first 8 bars work.
+long=$(yes C4/1 | head -2100 | tr '\n' ' ')
+expect_rc 1 "$REEL" generate -m models/pop909-melody.reel --prime "$long" --bars 1 --seed 1
+has "$tmp/err" "the prime is 33600 16th steps long; reel primes with at most" "a long prime is refused"
+expect_rc 0 "$REEL" generate -m models/pop909-melody.reel --prime "$long" --prime-bars 8 --bars 1 --seed 1
+
 finish

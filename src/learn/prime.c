@@ -127,6 +127,11 @@ ReelStatus prime_shape(Prime *p, int num, int den, double bpm, ReelError *err)
         return s;
     if (bpm > 0 && (s = tune_set_bpm(&p->tune, bpm, err)))
         return s;
+    if (p->kind != PRIME_RESTS && p->tune.n_steps > PRIME_MAX_STEPS)
+        return reel_fail(err, REEL_EUNSUPPORTED,
+                         "the prime is %ld 16th steps long; reel primes with at most %d (take "
+                         "its first bars with --prime-bars N)", (long)p->tune.n_steps,
+                         PRIME_MAX_STEPS);
     return REEL_OK;
 }
 

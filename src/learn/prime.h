@@ -23,6 +23,8 @@
 #include "tune.h"
 
 #define PRIME_CORPUS_BARS 2     /* corpus: the excerpt's length by default */
+#define PRIME_MAX_STEPS 32768   /* a longer prime is refused (priming is a network step a
+                                   16th: 2,048 bars of 4/4 take about a second) */
 
 typedef enum { PRIME_RESTS, PRIME_NOTES, PRIME_FILE, PRIME_CORPUS } PrimeKind;
 
@@ -51,7 +53,8 @@ ReelStatus prime_load(Prime *p, uint64_t seed, ReelError *err);
 
 /* Notes: cut to their first `bars` bars (in the metre num/den when given).
  * Then, num > 0: the time signature num/den at step 0, replacing the
- * prime's; bpm > 0: that tempo. */
+ * prime's; bpm > 0: that tempo.  A prime longer than PRIME_MAX_STEPS is
+ * refused (REEL_EUNSUPPORTED, saying how to cut it). */
 ReelStatus prime_shape(Prime *p, int num, int den, double bpm, ReelError *err);
 
 /* Bars of silence a rests prime asks for (at least 1). */
