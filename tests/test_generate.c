@@ -569,6 +569,7 @@ static void test_note_text(void)
         const char *text, *want;
     } bad[] = {
         {"C4/4 H4/4", "'H4/4' is not a note: 'H' is not a note letter"},
+        {"C4/4 \xef\xbc\xa3" "4/4", "is not a note: '\xef\xbc\xa3' is not a note letter"}, /* full-width C, whole */
         {"C4/x", "'C4/x' is not a note: 'x' is not a note value"},
         {"C", "'C' is not a note: 'C' needs an octave number"},
         {"C4.", "a chord ends in '.'"},

@@ -1194,6 +1194,26 @@ static const char *token_label(const char *q, size_t len, char *buf, size_t size
 }
 
 /* Why body (the part of token s before '/') is not a note, chord or rest. */
+/* The first character of s[0..n) for a message: a whole UTF-8 sequence
+ * (a full-width letter is three bytes), or \xNN for a byte that starts
+ * none or a control character. */
+static const char *first_char(const char *s, size_t n, char out[8])
+{
+    unsigned char b = n ? (unsigned char)s[0] : 0;
+    size_t len = b < 0x80 ? 1 : (b & 0xe0) == 0xc0 ? 2 : (b & 0xf0) == 0xe0 ? 3
+                 : (b & 0xf8) == 0xf0 ? 4 : 0;
+    bool ok = n > 0 && len > 0 && len <= n && b >= 0x20 && b != 0x7f;
+    for (size_t k = 1; ok && k < len; k++)
+        ok = ((unsigned char)s[k] & 0xc0) == 0x80;
+    if (!ok) {
+        snprintf(out, 8, "\\x%02x", b);
+        return out;
+    }
+    memcpy(out, s, len);
+    out[len] = '\0';
+    return out;
+}
+
 static ReelStatus body_error(const char *s, const char *body, ReelError *err)
 {
     const char *p = body, *end = body + strlen(body);
@@ -1213,11 +1233,11 @@ static ReelStatus body_error(const char *s, const char *body, ReelError *err)
         memcpy(name, p, len);
         name[len] = '\0';
         if (pitch_parse(name) < 0) {
-            char c = (char)toupper((unsigned char)name[0]);
+            char c = (char)toupper((unsigned char)name[0]), ch[8];
             if (c < 'A' || c > 'G')
                 return reel_fail(err, REEL_EARG,
-                                 "'%s' is not a note: '%c' is not a note letter (A to G; r is a "
-                                 "rest)", s, name[0]);
+                                 "'%s' is not a note: '%s' is not a note letter (A to G; r is a "
+                                 "rest)", s, first_char(p, (size_t)(end - p), ch));
             q = name + 1;
             while (*q == '#' || *q == 'b')
                 q++;
