@@ -73,6 +73,7 @@ has "$tmp/err" "trained with --condition" "--key on a model without --condition"
 expect_rc 0 "$REEL" generate -m "$lb" --bars 4 --seed 3
 expect_rc 0 "$REEL" generate -m "$all" --bars 200 --seed 1
 has "$tmp/err" "ended by itself" "a tune of 200 bars ends by itself at the model's end"
+has "$tmp/err" "after a prime of the model's start of a tune" "the default start is named as such"
 
 # ---- reel eval --test holds tunes out as training does: not transposed -------------
 nt="$tmp/notranspose.reel"

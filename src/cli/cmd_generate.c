@@ -427,7 +427,7 @@ static void print_cadence(const GenArgs *a, const GenResult *r)
 }
 
 /* The file, the notes on stdout, the summary: 0 or 1. */
-static int write_result(const GenArgs *a, const Prime *p, const GenResult *r)
+static int write_result(const GenArgs *a, const Model *m, const Prime *p, const GenResult *r)
 {
     ReelError err;
     char *text = NULL;
@@ -460,7 +460,8 @@ static int write_result(const GenArgs *a, const Prime *p, const GenResult *r)
                 (long)(r->tune.n_steps - r->span.start_step));
         if (a->rq.events < 0)
             fprintf(stderr, ", %ld bar%s", bars, bars == 1 ? "" : "s");
-        fprintf(stderr, ") after a prime of %s; seed %llu (--seed %llu repeats it)\n", p->desc,
+        fprintf(stderr, ") after a prime of %s; seed %llu (--seed %llu repeats it)\n",
+                genreq_prime_desc(m, p),
                 (unsigned long long)a->rq.seed, (unsigned long long)a->rq.seed);
         if (a->rq.to_cadence)
             print_cadence(a, r);
@@ -505,7 +506,7 @@ static int run(const GenArgs *a, const Model *m, const Prime *p)
     } else {
         if (!a->quiet)
             print_warnings(&r, m);
-        rc = write_result(a, p, &r);
+        rc = write_result(a, m, p, &r);
     }
     genreq_free(&r);
     return rc;

@@ -37,6 +37,13 @@ int genreq_key(const Model *m, int given, const Tune *prime, uint64_t seed)
     return m->enc.cond_key;
 }
 
+const char *genreq_prime_desc(const Model *m, const Prime *p)
+{
+    return p->kind == PRIME_RESTS && enc_end_label(&m->enc) >= 0
+               ? "the model's start of a tune (no rests)"
+               : p->desc;
+}
+
 uint64_t genreq_clock_seed(void)
 {
     return rng_clock_seed(1000000000u);
@@ -61,7 +68,8 @@ static void provenance(const GenRequest *rq, const Model *m, const Prime *p, con
              REEL_VERSION, rq->who, rq->model_path, enc_name(m->enc.kind),
              m->enc.plain ? " --plain" : "", m->enc.durations ? " --durations" : "", hex,
              (double)so->temperature, so->top_k, so->top_k ? "" : " (off)", (double)so->top_p,
-             so->top_p < 1.0f ? "" : " (off)", (unsigned long long)rq->seed, p->desc, len,
+             so->top_p < 1.0f ? "" : " (off)", (unsigned long long)rq->seed,
+             genreq_prime_desc(m, p), len,
              rq->events > 0 ? (len == 1 ? "event" : "events") : (len == 1 ? "bar" : "bars"));
     if (m->enc.kind == ENC_REGRESS && so->noise != 1.0f) {
         n = strlen(buf);

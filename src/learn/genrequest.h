@@ -93,6 +93,11 @@ void genreq_free(GenResult *r);
  * only a metre (rests) or NULL. */
 int genreq_key(const Model *m, int given, const Tune *prime, uint64_t seed);
 
+/* What the prime is, for messages and provenance: p->desc, except that a
+ * model with tune events primed with "rests" starts from its own start of
+ * a tune. */
+const char *genreq_prime_desc(const Model *m, const Prime *p);
+
 /* A seed from the clock, short enough to type back (under 10^9). */
 uint64_t genreq_clock_seed(void);
 
