@@ -167,4 +167,20 @@ expect_rc 1 "$REEL" train "$data" --encoding melody --hidden 8 --layers 1 --epoc
 has "$tmp/err" "log.csv: the folder" "an unwritable log fails before training too"
 [ ! -e "$tmp/ok.reel" ] && ok || fail "the model was trained although its log cannot be written"
 
+# Time spent stopped (SIGSTOP, Ctrl-Z) is not training time (issue 14 item 6):
+# stopped for 3 s, the model records at most the run's wall time less 2 s.
+t0=$(date +%s%N)
+"$REEL" train --encoding melody --hidden 16 --layers 1 --window 32 --batch 4 --epochs 1000 \
+    "$data" -o "$tmp/stop.reel" > /dev/null 2> "$tmp/err" &
+pid=$!
+i=0
+while [ $i -lt 100 ] && ! grep -q "batch" "$tmp/err" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+kill -STOP $pid; sleep 3; kill -CONT $pid; sleep 0.5
+kill -INT $pid; wait $pid
+wall=$(( ($(date +%s%N) - t0) / 1000000 ))
+secs=$(sed -n '/^weights$/q; s/^seconds //p' "$tmp/stop.reel")
+ms=$(awk -v s="$secs" 'BEGIN { printf "%d", s * 1000 }')
+[ -n "$secs" ] && [ "$ms" -le $((wall - 2000)) ] && ok ||
+    fail "stopped 3 s: the model says $secs s of training in $wall ms of wall time"
+
 finish

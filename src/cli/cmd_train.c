@@ -47,6 +47,7 @@ static void train_usage(FILE *f)
         "is written after every epoch and on Ctrl-C (or SIGTERM, SIGUSR1); --resume\n"
         "continues it.  One training writes a model at a time (MODEL.lock beside it\n"
         "while it runs); a model and log that cannot be written are refused at once.\n"
+        "The training time it records leaves out time the process was stopped (Ctrl-Z).\n"
         "\n"
         "data:\n"
         "  --encoding E        roll13 (default; the paper's), roll13o, roll128, melody,\n"

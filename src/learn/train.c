@@ -1,4 +1,5 @@
 /* train.c — see train.h. */
+#include "awake.h"
 #include "clock.h"
 #include "shard.h"
 #include "train.h"
@@ -617,11 +618,13 @@ typedef struct {
     float bad;
     const char *bad_what;
     int64_t bad_batch;
+    Awake *awake;          /* the time suspended (SIGSTOP) is not training time */
 } Loop;
 
+/* Seconds of this run, the time the process was suspended left out. */
 static double loop_elapsed(const Loop *L)
 {
-    return now_sec() - L->t0;
+    return now_sec() - L->t0 - awake_suspended(L->awake);
 }
 
 static double loop_rate(const Loop *L, double elapsed)
@@ -1023,10 +1026,13 @@ ReelStatus train_run(Model *m, const Dataset *train, const Dataset *val, const T
         return reel_fail(err, REEL_EARG, "window and batch must be at least 1");
     if (L.cut->n_tunes == 0)
         return reel_fail(err, REEL_EEMPTY, "no tune long enough to train on");
+    L.awake = awake_start();
     s = loop_open(&L, err);
     while (!s && m->progress.epoch < m->train.epochs && !L.stopped)
         s = loop_epoch(&L, err);
     if (!s)
         loop_end(&L);
-    return loop_close(&L, s, err);
+    s = loop_close(&L, s, err);
+    awake_stop(L.awake);
+    return s;
 }
