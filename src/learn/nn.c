@@ -1452,13 +1452,15 @@ static void input_rows(const Net *n, const Layer *L, const float *x, int32_t x_i
     /* The non-zero inputs, found a pair at a time (-0 counts as zero, as in
      * x[i] != 0), then their rows in order, the next row's fetch started
      * while one is added: the rows are scattered over a large matrix. */
-    int idx[256], m = 0, i = 0;
-    for (; i + 2 <= L->in; i += 2) {
+    int idx[256], m = 0;
+    for (int i = 0; i < L->in; i += 2) {
         uint64_t pair;
-        memcpy(&pair, x + i, sizeof pair);
-        if (!(pair & 0x7fffffff7fffffffULL))
-            continue;
-        for (int k = i; k < i + 2; k++)
+        if (i + 2 <= L->in) {
+            memcpy(&pair, x + i, sizeof pair);
+            if (!(pair & 0x7fffffff7fffffffULL))
+                continue;
+        }
+        for (int k = i; k < i + 2 && k < L->in; k++)
             if (x[k] != 0.0f) {
                 if (m == (int)(sizeof idx / sizeof idx[0])) {
                     rows_from(gates, x, W, G4, idx, m);
@@ -1467,14 +1469,6 @@ static void input_rows(const Net *n, const Layer *L, const float *x, int32_t x_i
                 idx[m++] = k;
             }
     }
-    for (; i < L->in; i++)
-        if (x[i] != 0.0f) {
-            if (m == (int)(sizeof idx / sizeof idx[0])) {
-                rows_from(gates, x, W, G4, idx, m);
-                m = 0;
-            }
-            idx[m++] = i;
-        }
     rows_from(gates, x, W, G4, idx, m);
 }
 
