@@ -16,6 +16,13 @@
 #      again, or a WAV that needs it, gives a message naming it
 #   4. the model file replaced while open: by a new checkpoint (reloaded),
 #      by a damaged file (named, the loaded model stays), removed
+#   5. a key storm: with a long seed (256 bars of a pop song) and the default
+#      model, 10,000 random keys (g, n, temperature, cursor, play, undo, ...;
+#      none that opens a prompt) sent at once, the window resized as they
+#      come; then q, or SIGTERM: the milliseconds until the studio answers
+#      are printed and checked (STORM_MS, 1000: a bound with room for a busy
+#      machine; bench/bench_studio.sh measures it against its 100 ms target),
+#      the screen is drawn at the new size, the shell is sane after
 # Run by tests/run.sh from the top of the tree with REEL_BIN, BUILD and
 # REEL_CORPUS set.  STRESS_SH_SHOW=1 prints the screens.
 set -u
@@ -241,6 +248,67 @@ start 100 30 "$tmp/none" &&
     keys C-c
     expect_shell 130 "model replaced"
 }
+unset MODEL_FOR
+
+# ---- 5. a key storm -------------------------------------------------------------------------------
+STORM_MS=${STORM_MS:-1000}
+POP="$CORPUS/pop909/midi/203.mid"
+# storm_keys N SEED: N random keys into $tmp/storm, one per line (tmux key names)
+storm_keys() {
+    awk -v n="$1" -v seed="$2" 'BEGIN {
+        split("g g g g n n n ] [ } { ) ( # < > Left Right S-Left S-Right Home End PPage NPage " \
+              "Up Down BSpace DC Space Enter l m c u x k a z C-r C-l 1 2 4 8 6 .", k, " ")
+        srand(seed); m = length(k)
+        for (i = 0; i < n; i++) print k[int(rand() * m) + 1] }' > "$tmp/storm"
+}
+# send the storm in a few send-keys calls, resizing the window between them
+send_storm() {
+    split -l 2000 "$tmp/storm" "$tmp/storm."
+    w=100
+    for f in "$tmp"/storm.a?; do
+        xargs -d '\n' tmux -S "$sock" send-keys -t t < "$f"
+        w=$((w == 100 ? 90 : 100))
+        T resize-window -t t -x $w -y 30
+    done
+    T resize-window -t t -x 100 -y 30
+    rm -f "$tmp"/storm.a?
+}
+# a long seed, then the storm
+storm_setup() { # DESCRIPTION RANDOM_SEED
+    MODEL_FOR=models/fiddle-form.reel
+    start 100 30 "$tmp/none" || return 1
+    cmd "seedbars 256"
+    keys o; lit "$POP"; keys Enter
+    expect_screen "seed: the first [0-9]* bars of 203" "$1: a long seed (pop909 203.mid)" 20
+    storm_keys 10000 "$2"
+    ts=$(now_ms); send_storm; echo "stress.sh: $1: the storm took $(( $(now_ms) - ts )) ms to send"
+}
+for how in q TERM; do
+    storm_setup "storm, then $how" ${#how} || continue
+    pid=$(studio_pid)
+    t0=$(now_ms)
+    if [ $how = q ]; then
+        keys q
+        wait_for "quit and lose it\|^EXIT=" 30
+    else
+        kill -TERM "$pid"
+        while kill -0 "$pid" 2>/dev/null && [ $(( $(now_ms) - t0 )) -lt 30000 ]; do sleep 0.005; done
+    fi
+    ms=$(( $(now_ms) - t0 ))
+    echo "stress.sh: key storm (10,000 keys), then $how: answered in $ms ms"
+    in_range "$ms" 0 "$STORM_MS" "storm, then $how: answered within $STORM_MS ms (milliseconds)"
+    if [ $how = q ]; then
+        pane
+        # the last resize was to 100 columns: the screen is drawn that wide
+        has "$tmp/pane" "quit and lose it" "storm, then q: the quit question"
+        awk 'length($0) > 95 { n++ } END { exit !(n > 5) }' "$tmp/pane" && ok ||
+            { fail "storm: the screen is not drawn at the window's width"; sed 's/^/    | /' "$tmp/pane"; }
+        keys y
+        expect_shell 0 "storm, then q"
+    else
+        expect_shell 143 "storm, then SIGTERM"
+    fi
+done
 unset MODEL_FOR
 
 finish

@@ -16,6 +16,7 @@
 #include "midi.h"
 #include "model.h"
 #include "testlib.h"
+#include "testtune.h"
 
 typedef struct {
     const char *label;
@@ -96,17 +97,6 @@ static void make_model(Model *m, EncOpts enc, uint64_t wseed)
             p[np - 1] = 2.0f / 16.0f;
         }
     }
-}
-
-static bool same_notes(const Tune *a, const Tune *b)
-{
-    if (a->n_notes != b->n_notes)
-        return false;
-    for (int32_t i = 0; i < a->n_notes; i++)
-        if (a->notes[i].onset != b->notes[i].onset || a->notes[i].dur != b->notes[i].dur ||
-            a->notes[i].pitch != b->notes[i].pitch)
-            return false;
-    return true;
 }
 
 static Tune text_tune(const char *text)

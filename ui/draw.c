@@ -438,7 +438,7 @@ static void draw_dist(const Studio *s, int y, int x, int w, int h)
         bw = 4;
     for (int i = 0; i < d->n && i < h - 1; i++) {
         bool chosen;
-        gc_label(&s->take.gc, d, d->top[i].cls, label, sizeof label);
+        take_dist_label(&s->take, i, label, sizeof label);
         chosen = is_chosen(label, onset_pitch, sounding, roll);
         chart_hbar(d->top[i].p, bw, s->view.utf8, bar, sizeof bar);
         attrset(chosen ? A_BOLD : A_NORMAL);

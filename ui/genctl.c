@@ -322,30 +322,41 @@ const GcDist *gc_dist_at(const GenCtl *gc, int32_t step)
     return NULL;
 }
 
-const GcDist *gc_probe(GenCtl *gc, const Tune *upto, unsigned key)
+bool gc_dist_of(Generator *g, const Tune *upto, GcDist *d)
 {
     double h = 0;
     bool is_dist = false;
     int n;
+    memset(d, 0, sizeof *d);
+    if (upto->n_notes == 0 && upto->n_steps == 0) {
+        if (gen_prime_rests(g, 1, upto, NULL, NULL))
+            return false;
+    } else if (gen_prime_tune(g, upto, NULL, NULL)) {
+        return false;
+    }
+    n = gen_next_top(g, d->top, GC_TOP, &h, &is_dist);
+    d->n = (uint8_t)(n > 0 ? n : 0);
+    d->is_dist = is_dist;
+    d->entropy = (float)h;
+    d->valid = n > 0;
+    d->probe = true;
+    return d->valid;
+}
+
+const GcDist *gc_probe(GenCtl *gc, const Tune *upto, unsigned key)
+{
     if (gc->probe_ok && gc->probe_step == upto->n_steps && gc->probe_key == key)
         return gc->probe_dist.valid ? &gc->probe_dist : NULL;
     gc->probe_ok = true;
     gc->probe_step = upto->n_steps;
     gc->probe_key = key;
-    memset(&gc->probe_dist, 0, sizeof gc->probe_dist);
-    if (upto->n_notes == 0 && upto->n_steps == 0) {
-        if (gen_prime_rests(gc->probe, 1, upto, NULL, NULL))
-            return NULL;
-    } else if (gen_prime_tune(gc->probe, upto, NULL, NULL)) {
-        return NULL;
-    }
-    n = gen_next_top(gc->probe, gc->probe_dist.top, GC_TOP, &h, &is_dist);
-    gc->probe_dist.n = (uint8_t)(n > 0 ? n : 0);
-    gc->probe_dist.is_dist = is_dist;
-    gc->probe_dist.entropy = (float)h;
-    gc->probe_dist.valid = n > 0;
-    gc->probe_dist.probe = true;
-    return gc->probe_dist.valid ? &gc->probe_dist : NULL;
+    return gc_dist_of(gc->probe, upto, &gc->probe_dist) ? &gc->probe_dist : NULL;
+}
+
+void gc_set_stop(GenCtl *gc, bool (*stop)(void *ctx), void *ctx)
+{
+    gen_set_stop(gc->g, stop, ctx);
+    gen_set_stop(gc->probe, stop, ctx);
 }
 
 char *gc_label(const GenCtl *gc, const GcDist *d, int cls, char *buf, size_t size)

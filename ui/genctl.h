@@ -23,7 +23,8 @@
  * step and asks it; the answer is cached until the step, the melody or
  * the options change.
  *
- * Not thread-safe; the Model must outlive the GenCtl and not change.
+ * Not thread-safe: one thread at a time (the studio's worker builds takes
+ * in one, genwork.h); the Model must outlive the GenCtl and not change.
  */
 #ifndef REEL_UI_GENCTL_H
 #define REEL_UI_GENCTL_H
@@ -136,6 +137,12 @@ const GcDist *gc_dist_at(const GenCtl *gc, int32_t step);
  * step, n_steps = that step); key identifies the melody version and
  * options for the cache.  NULL when the model cannot take that melody. */
 const GcDist *gc_probe(GenCtl *gc, const Tune *upto, unsigned key);
+/* The distribution of the next row after priming g with upto, into *d:
+ * false when the model cannot take that melody (or g was stopped). */
+bool gc_dist_of(Generator *g, const Tune *upto, GcDist *d);
+
+/* gen_set_stop on the take's generators (NULL: never stop). */
+void gc_set_stop(GenCtl *gc, bool (*stop)(void *ctx), void *ctx);
 
 /* What class cls of distribution d means ("D5", "rest", "hold", a token)
  * into buf. */

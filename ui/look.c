@@ -207,8 +207,9 @@ void look_update(Studio *s)
     if (s->view.page == VIEW_STUDIO && (d & DIRTY_ROLL))
         s->view.roll_top = roll_top(s, look_roll_rows(s));
     if (s->view.page == VIEW_STUDIO && (d & (DIRTY_PANEL | DIRTY_ROLL))) {
-        s->take.has_dist = false;
-        if (s->have_model && s->take.gc_ok)
+        if (!s->have_model || !s->take.gc_ok)
+            s->take.has_dist = false;
+        else
             take_update_dist(&s->take, &s->song, dist_focus(s),
                              s->model.enc.kind == ENC_REGRESS);
         take_update_metrics(&s->take, &s->song, &s->cix);

@@ -26,12 +26,16 @@ bool studio_use_model(Studio *s, Model *m, const char *path, const char *what)
     GenCtl gc;
     Model old = s->model;
     bool had = s->have_model;
+    /* The worker lets go of the model first (its generators read it). */
+    gw_drop_model(&s->take.gw);
     /* The new generator first: the old model stays when it fails. */
     s->model = *m;
     if (gc_init(&gc, &s->model, &s->take.so, s->take.seed, &err)) {
         s->model = old;
         view_status(&s->view, 2, "%s: %s", path, err.msg);
         model_free(m);
+        if (had && s->take.gw_ok)
+            gw_set_model(&s->take.gw, &s->model, &s->take.so, s->take.seed, NULL);
         return false;
     }
     memset(m, 0, sizeof *m);
@@ -41,6 +45,8 @@ bool studio_use_model(Studio *s, Model *m, const char *path, const char *what)
         model_free(&old);
     s->take.gc = gc;
     s->take.gc_ok = true;
+    if (s->take.gw_ok && gw_set_model(&s->take.gw, &s->model, &s->take.so, s->take.seed, &err))
+        view_status(&s->view, 2, "%s: %s (new takes cannot be made)", path, err.msg);
     s->have_model = true;
     cix_request(&s->cix, s->model.train.corpus);
     s->take.version = s->song.version - 1; /* the old take is no one's now */

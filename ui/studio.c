@@ -46,6 +46,7 @@
 #include "watch.h"
 
 #define FRAME_MIN_SEC 0.016      /* the playhead is drawn at most ~60 times a second */
+#define KEYS_SLICE_SEC 0.030     /* keys read in one turn before the screen is drawn */
 #define DEFAULT_MODEL "fiddle-form.reel"
 
 /* ---- settings ------------------------------------------------------------------- */
@@ -309,15 +310,17 @@ static void tick(Studio *s, double now, bool keyed)
         }
     }
     studio_poll_player(s);
+    takes_tick(s);
     if (s->tp.continuous && s->tp.playing && take_live(&s->take, &s->song) && !s->tp.sample_playing) {
         int32_t want = takes_continuous_target(s, s->tp.playhead);
         if (want > s->take.gc.target)
             gc_set_target(&s->take.gc, want);
         gc_forget_before(&s->take.gc, (int32_t)s->tp.playhead - 4 * song_bar_steps(&s->song));
     }
-    if (take_live(&s->take, &s->song) && gc_pending(&s->take.gc) && !keyed)
+    if (take_live(&s->take, &s->song) && gc_pending(&s->take.gc) && !keyed &&
+        !gw_take_pending(&s->take.gw))
         takes_pump(s, TAKES_SLICE_SEC);
-    else if (s->take.generating) {
+    else if (s->take.generating && !gw_take_pending(&s->take.gw)) {
         s->take.generating = false;
         s->view.dirty |= DIRTY_HEADER;
     }
@@ -351,7 +354,7 @@ static int next_timeout(Studio *s, double now)
         if (t < 0 || d_ < t)                                                                   \
             t = d_;                                                                            \
     } while (0)
-    if (take_live(&s->take, &s->song) && gc_pending(&s->take.gc))
+    if (take_live(&s->take, &s->song) && gc_pending(&s->take.gc) && !gw_take_pending(&s->take.gw))
         return 0;
     if (s->tp.playing) {
         double sec = studio_step_sec(s) / (s->view.zoom == 1 ? 2 : 1);
@@ -458,6 +461,7 @@ static void run_loop(Studio *s)
         double t_wake = now_sec(), now;
         bool had_key = false;
         int ch, timeout;
+        bool more_keys;
         char junk[256];
         s->stats.wakeups++;
         while (read(s->wake[0], junk, sizeof junk) > 0)
@@ -466,9 +470,21 @@ static void run_loop(Studio *s)
             s->quit = s->quit_now = true;
             break;
         }
+        /* The keys that came, for a slice of time at most: then the
+         * screen and what is due, and the rest of them in the next turn;
+         * a signal between two keys is answered at once. */
+        more_keys = false;
         while (!s->quit && (ch = getch()) != ERR) {
             had_key = had_key || ch != KEY_RESIZE;
             handle_key(s, ch);
+            if (term_signalled()) {
+                s->quit = s->quit_now = true;
+                break;
+            }
+            if (now_sec() - t_wake >= KEYS_SLICE_SEC) {
+                more_keys = true;
+                break;
+            }
         }
         if (s->quit)
             break;
@@ -489,7 +505,7 @@ static void run_loop(Studio *s)
             if (ms > s->stats.key_ms_max)
                 s->stats.key_ms_max = ms;
         }
-        timeout = next_timeout(s, now_sec());
+        timeout = more_keys ? 0 : next_timeout(s, now_sec());
         fds[2].fd = watch_fd(); /* the model's folder (negative: none) */
         if (poll(fds, 3, timeout) < 0 && errno != EINTR)
             break;
@@ -568,6 +584,8 @@ static void studio_free(Studio *s)
     trainer_free(&s->tr);
     train_state_free(&s->th);
     cix_free(&s->cix);
+    gw_free(&s->take.gw); /* before the model it reads */
+    s->take.gw_ok = false;
     if (s->take.gc_ok)
         gc_free(&s->take.gc);
     if (s->have_model)
@@ -641,6 +659,11 @@ static bool setup_state(Studio *s, bool ascii)
     trainer_init(&s->tr);
     train_state_init(&s->th, &s->tcfg, &s->settings, s->corpus_dir);
     cix_init(&s->cix, s->wake[1]);
+    {
+        ReelError err;
+        if (!(s->take.gw_ok = gw_init(&s->take.gw, s->wake[1], &err)))
+            fprintf(stderr, "reel studio: %s\n", err.msg);
+    }
     setlocale(LC_ALL, "");
     cs = nl_langinfo(CODESET);
     s->view.utf8 = !ascii && cs && (!strcasecmp(cs, "UTF-8") || !strcasecmp(cs, "utf8"));

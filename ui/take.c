@@ -6,6 +6,7 @@
 
 #include "rng.h"
 
+#include <stdio.h>
 #include <string.h>
 
 uint64_t take_fresh_seed(void)
@@ -37,24 +38,53 @@ void take_update_metrics(Take *t, const Song *song, const CorpusIndex *cix)
 void take_update_dist(Take *t, const Song *song, int32_t focus, bool regress)
 {
     const GcDist *d = NULL;
-    t->has_dist = false;
-    t->dist_focus = focus;
-    if (!t->gc_ok)
+    if (!t->gc_ok) {
+        t->has_dist = false;
         return;
+    }
     if (take_live(t, song) && focus >= t->gc.start)
         d = gc_dist_at(&t->gc, focus);
-    if (!d && focus <= 4096 && !regress) {
-        Tune upto;
-        ReelError err;
-        unsigned key = song->version * 2654435761u ^ (unsigned)(t->so.temperature * 1000) ^
-                       (unsigned)t->so.top_k * 40503u ^ (unsigned)(t->so.top_p * 1000) * 7919u;
-        if (song_tune_upto(song, focus, &upto, &err) == REEL_OK) {
-            d = gc_probe(&t->gc, &upto, key);
-            tune_free(&upto);
-        }
-    }
     if (d) {
         t->dist = *d;
         t->has_dist = true;
+        t->dist_labelled = false;
+        t->dist_focus = focus;
+        return;
     }
+    if (focus <= 4096 && !regress && t->gw_ok) {
+        unsigned key = song->version * 2654435761u ^ (unsigned)(t->so.temperature * 1000) ^
+                       (unsigned)t->so.top_k * 40503u ^ (unsigned)(t->so.top_p * 1000) * 7919u;
+        Tune upto;
+        ReelError err;
+        switch (gw_probe_get(&t->gw, focus, key, &t->probe)) {
+        case GW_READY:
+            t->dist = t->probe.d;
+            t->has_dist = true;
+            t->dist_labelled = true;
+            t->dist_focus = focus;
+            return;
+        case GW_WAITING:
+            return; /* what was shown stays until the answer comes */
+        case GW_NOT_ASKED:
+            if (song_tune_upto(song, focus, &upto, &err) == REEL_OK) {
+                gw_probe_request(&t->gw, &upto, key, &t->so, t->key);
+                tune_free(&upto);
+                return;
+            }
+            break;
+        case GW_NONE:
+            break;
+        }
+    }
+    t->has_dist = false;
+    t->dist_focus = focus;
+}
+
+char *take_dist_label(const Take *t, int i, char *buf, size_t size)
+{
+    if (t->dist_labelled && i >= 0 && i < t->dist.n) {
+        snprintf(buf, size, "%s", t->probe.label[i]);
+        return buf;
+    }
+    return gc_label(&t->gc, &t->dist, t->dist.top[i].cls, buf, size);
 }

@@ -15,13 +15,23 @@
 
 #include "corpusix.h"
 #include "genctl.h"
+#include "genwork.h"
 #include "metrics.h"
 #include "sample.h"
 #include "song.h"
 
 typedef struct {
-    GenCtl gc;
+    GenCtl gc;                    /* the take the song holds (this thread's) */
     bool gc_ok;
+    GenWork gw;                   /* the worker: new takes, the probe (genwork.h) */
+    bool gw_ok;
+    /* asked of the worker, done when it is collected (takes.c) */
+    bool want_play;               /* play the new take once it is made */
+    int want_key;                 /* its key */
+    /* asked this turn, done once at its end (repeated keys collapse) */
+    bool opts_changed;            /* the sampling options changed: redraw unheard bars */
+    char opts_what[80];
+    bool redraw_asked;            /* n */
     SampleOpts so;
     uint64_t seed;                /* random seed of the next (or current) take */
     bool seed_locked;             /* :seed N: every take uses it */
@@ -39,6 +49,8 @@ typedef struct {
     bool mm_ok, mm_with_ix;
     GcDist dist;                  /* next-note distribution at dist_focus */
     bool has_dist;
+    bool dist_labelled;           /* from the worker's probe: its labels in probe */
+    GwProbe probe;
     int32_t dist_focus;           /* the step it is for (playhead or cursor) */
 } Take;
 
@@ -51,5 +63,7 @@ void take_update_metrics(Take *t, const Song *song, const CorpusIndex *cix);
 /* The next-note distribution at step focus: the take's own when it drew
  * that row, else the probe generator's for the melody before focus. */
 void take_update_dist(Take *t, const Song *song, int32_t focus, bool regress);
+/* The label of class cls of the distribution shown (t->dist) into buf. */
+char *take_dist_label(const Take *t, int i, char *buf, size_t size);
 
 #endif

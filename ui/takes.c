@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "genrequest.h"
 #include "keyprofile.h"
@@ -92,48 +93,61 @@ int32_t takes_continuous_target(const Studio *s, double at)
     return want < cap ? want : cap;
 }
 
-/* A new take from the seed. */
+/* A new take from the seed: asked of the worker (genwork.h), which primes
+ * it with the seed and closes it or makes its first bars; takes_poll puts
+ * it in the song.  Pressed again before it came, g asks again and the
+ * older request is dropped. */
 void takes_start(Studio *s, bool play)
 {
-    Tune seed;
+    GwTake req;
     ReelError err;
-    int32_t target, from;
     if (!takes_need_model(s))
         return;
+    if (!s->take.gw_ok) {
+        view_status(&s->view, 2, "no generation thread: the studio cannot make takes");
+        return;
+    }
     if (s->tp.recording || s->tp.counting_in)
         studio_record_finish(s);
-    if (song_seed_tune(&s->song, &seed, &err)) {
+    memset(&req, 0, sizeof req);
+    if (song_seed_tune(&s->song, &req.seed, &err)) {
         view_status(&s->view, 2, "%s", err.msg);
         return;
     }
     if (!s->take.seed_locked)
         s->take.seed = take_fresh_seed();
-    gc_set_seed(&s->take.gc, s->take.seed);
-    s->take.key = -1;
-    if (enc_form(&s->model.enc) && s->model.enc.cond) {
-        s->take.key = genreq_key(&s->model, s->take.key_choice, &seed, s->take.seed);
-        gc_set_key(&s->take.gc, s->take.key);
-    }
-    if (gc_prime(&s->take.gc, seed.n_notes ? &seed : NULL, &seed, &err)) {
-        view_status(&s->view, 2, "the seed does not fit the model: %s", err.msg);
-        tune_free(&seed);
-        return;
-    }
-    tune_free(&seed);
-    target = s->tp.continuous ? takes_continuous_target(s, s->take.gc.start)
-                           : gc_bars_end(&s->take.gc, s->take.bars);
-    gc_set_target(&s->take.gc, target);
+    s->take.want_key = -1;
+    if (enc_form(&s->model.enc) && s->model.enc.cond)
+        s->take.want_key = genreq_key(&s->model, s->take.key_choice, &req.seed, s->take.seed);
+    req.so = s->take.so;
+    req.rng_seed = s->take.seed;
+    req.key = s->take.want_key;
+    /* g with a tune-event model: the take closed, as reel generate makes it */
+    req.bars = s->tp.continuous ? 0 : s->take.bars;
+    req.close = !s->tp.continuous;
+    s->take.want_play = play;
+    gw_take_request(&s->take.gw, &req);
+    tune_free(&req.seed);
+    s->take.generating = true;
+    s->view.dirty |= DIRTY_HEADER;
+}
+
+/* The take the worker made: into the song, said and played as asked. */
+static void takes_begin(Studio *s)
+{
+    ReelError err;
+    int32_t from;
+    s->take.key = s->take.want_key;
+    if (s->tp.continuous)
+        gc_set_target(&s->take.gc, takes_continuous_target(s, s->take.gc.start));
+    else if (!gc_can_close(&s->take.gc))
+        gc_set_target(&s->take.gc, gc_bars_end(&s->take.gc, s->take.bars));
     song_checkpoint(&s->song); /* u brings back what was there */
     song_set_gen(&s->song, NULL, 0, s->take.gc.start, s->take.gc.start, &err);
     s->take.version = s->song.version;
     s->take.edited = false;
-    /* g with a tune-event model: the take closed, as reel generate makes it. */
     s->take.closed = !s->tp.continuous && gc_can_close(&s->take.gc);
-    if (s->take.closed) {
-        if (gc_close(&s->take.gc, s->take.bars, &err))
-            view_status(&s->view, 2, "%s", err.msg);
-        takes_decode(s);
-    }
+    takes_decode(s);
     takes_pump(s, TAKES_FIRST_SEC);
     if (s->tp.continuous) {
         view_status(&s->view, 1, "continuous: generating a bar ahead of the playhead from %s, seed %"
@@ -152,7 +166,7 @@ void takes_start(Studio *s, bool play)
         if (!gc_pending(&s->take.gc) && gc_ended(&s->take.gc))
             takes_say_ended(s);
     }
-    if (play) {
+    if (s->take.want_play) {
         int32_t bar = song_bar_steps(&s->song);
         from = s->take.gc.start > 0 ? song_bar_floor(&s->song, s->take.gc.start > bar ? s->take.gc.start - 1
                                                                              : 0)
@@ -170,6 +184,23 @@ void takes_start(Studio *s, bool play)
         }
     }
     s->view.dirty = DIRTY_ALL;
+}
+
+static void takes_poll(Studio *s)
+{
+    ReelStatus st;
+    ReelError err;
+    if (s->take.gw_ok && gw_fresh(&s->take.gw))
+        s->view.dirty |= DIRTY_PANEL; /* the next-note chart's answer came */
+    if (!s->take.gw_ok || !gw_take_collect(&s->take.gw, &s->take.gc, &st, &err))
+        return;
+    s->take.generating = false;
+    s->view.dirty |= DIRTY_HEADER;
+    if (st) {
+        view_status(&s->view, 2, "the seed does not fit the model: %s", err.msg);
+        return;
+    }
+    takes_begin(s);
 }
 
 /* The first step that may still change: the next bar line the listener has
@@ -201,11 +232,17 @@ static void takes_redraw_first_bar(Studio *s, int32_t at)
 }
 
 /* The sampling options changed: while a take plays, draw again the bars
- * not heard yet. */
+ * not heard yet (once a turn, however many keys asked). */
 void takes_options_changed(Studio *s, const char *what)
 {
-    ReelError err;
     studio_apply_so(s);
+    snprintf(s->take.opts_what, sizeof s->take.opts_what, "%s", what);
+    s->take.opts_changed = true;
+}
+
+static void options_redraw(Studio *s, const char *what)
+{
+    ReelError err;
     if (s->tp.playing && take_live(&s->take, &s->song)) {
         int32_t at = gc_resample_from(&s->take.gc, takes_unheard_bar(s), &err);
         if (at >= 0) {
@@ -219,9 +256,14 @@ void takes_options_changed(Studio *s, const char *what)
                   take_live(&s->take, &s->song) && !s->tp.playing ? " (for the next take: g, or n to redraw)" : "");
 }
 
+void takes_redraw(Studio *s)
+{
+    s->take.redraw_asked = true;
+}
+
 /* n: the bars not heard yet (all of the take when stopped) with a new
  * random stream. */
-void takes_redraw(Studio *s)
+static void redraw_now(Studio *s)
 {
     ReelError err;
     int32_t at;
@@ -247,4 +289,19 @@ void takes_redraw(Studio *s)
         studio_play(s, song_bar_floor(&s->song, at > 0 ? at - 1 : 0));
     view_status(&s->view, 1, "bars from %ld on drawn again (stream %" PRIu64 ")",
                   (long)(at / song_bar_steps(&s->song) + 1), r);
+}
+
+void takes_tick(Studio *s)
+{
+    char what[sizeof s->take.opts_what];
+    takes_poll(s);
+    if (s->take.opts_changed) {
+        s->take.opts_changed = false;
+        snprintf(what, sizeof what, "%s", s->take.opts_what);
+        options_redraw(s, what);
+    }
+    if (s->take.redraw_asked) {
+        s->take.redraw_asked = false;
+        redraw_now(s);
+    }
 }

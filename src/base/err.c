@@ -35,6 +35,7 @@ const char *reel_status_name(ReelStatus s)
     case REEL_ENOMEM: return "out of memory";
     case REEL_EARG: return "bad argument";
     case REEL_ETOOL: return "tool failed";
+    case REEL_ESTOPPED: return "stopped";
     }
     return "unknown error";
 }

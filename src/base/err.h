@@ -16,6 +16,7 @@ typedef enum {
     REEL_ENOMEM,       /* allocation failed */
     REEL_EARG,         /* bad argument from the caller */
     REEL_ETOOL,        /* an outside program (abc2midi) is missing or failed */
+    REEL_ESTOPPED,     /* stopped on request before it was done (generate.h gen_set_stop) */
 } ReelStatus;
 
 typedef struct {

@@ -69,6 +69,8 @@ struct Generator {
 
     int32_t *tok_adv;         /* (vocab size) tokens: steps each id takes in the output */
     int32_t rest_id[GEN_REST_MAX + 1]; /* tokens: id of "r/k", -1 when absent */
+    bool (*stop)(void *ctx);  /* gen_set_stop: asked before every row; NULL: never */
+    void *stop_ctx;
 };
 
 struct GenSnapshot {
@@ -371,6 +373,12 @@ SampleRollMode gen_roll_mode(const Generator *g)
     return g->roll;
 }
 
+void gen_set_stop(Generator *g, bool (*stop)(void *ctx), void *ctx)
+{
+    g->stop = stop;
+    g->stop_ctx = ctx;
+}
+
 void gen_reseed(Generator *g, uint64_t seed)
 {
     rng_seed(&g->rng, seed);
@@ -480,6 +488,10 @@ static ReelStatus push_row(Generator *g, const float *row, int32_t id, bool sile
                            ReelError *err)
 {
     const float *out;
+    if (g->stop && g->stop(g->stop_ctx)) {
+        g->primed = false;
+        return reel_fail(err, REEL_ESTOPPED, "stopped after %ld rows", (long)g->n);
+    }
     if (!grow_rows(g))
         return reel_fail(err, REEL_ENOMEM, "out of memory after %ld generated rows",
                          (long)g->n);

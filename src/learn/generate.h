@@ -150,6 +150,13 @@ bool gen_precise(const Generator *g);     /* true when steps run on float weight
 void gen_set_key(Generator *g, int key);
 int gen_key(const Generator *g);
 
+/* A question asked before every row is fed to the network (primed or
+ * generated): when stop(ctx) says true, the call under way ends with
+ * REEL_ESTOPPED, the row not taken (a prime stopped so leaves the generator
+ * unprimed).  For a thread working on a generator that another thread may
+ * want it to give up (the studio's worker).  stop NULL: never asked. */
+void gen_set_stop(Generator *g, bool (*stop)(void *ctx), void *ctx);
+
 /* Reseed the generator's random stream. */
 void gen_reseed(Generator *g, uint64_t seed);
 
