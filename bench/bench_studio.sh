@@ -4,7 +4,11 @@
 #   CPU while it plays (silent clock: no sound card here),
 #   key to screen while nothing runs and while training runs (through tmux:
 #   send-keys, then capture-pane polled; and the studio's own figure from a
-#   key read to the screen drawn, REEL_STUDIO_STATS).
+#   key read to the screen drawn, REEL_STUDIO_STATS),
+#   a key storm (tests/lib.sh storm_keys: 10,000 random keys at once, with a
+#   256-bar seed and models/fiddle-form.reel): the time from q until the quit
+#   question shows, and from SIGTERM until the process is gone (target: each
+#   within 100 ms).
 # Figures are printed; the exit status is 1 when idle CPU is over 2%.
 set -u
 REEL=${REEL_BIN:-./reel}
@@ -116,5 +120,32 @@ EOF
     fi
 else
     echo "bench_studio: no corpus at $CORPUS: training figures skipped"
+fi
+
+# ---- a key storm ----------------------------------------------------------------
+POP="$CORPUS/pop909/midi/203.mid"
+if [ -f "$POP" ] && [ -f models/fiddle-form.reel ]; then
+    MODEL=models/fiddle-form.reel
+    for how in q TERM; do
+        start
+        T send-keys -t t : ; T send-keys -t t -l "seedbars 256"; T send-keys -t t Enter
+        T send-keys -t t o ; T send-keys -t t -l "$POP"; T send-keys -t t Enter
+        wait_for "seed: the first" 20
+        storm_keys 10000 "${#how}"
+        t0=$(now_ms); send_storm; sent=$(( $(now_ms) - t0 ))
+        t0=$(now_ms)
+        if [ $how = q ]; then
+            T send-keys -t t q
+            wait_for "quit and lose it" 30
+        else
+            kill -TERM "$pid"
+            while kill -0 "$pid" 2>/dev/null && [ $(( $(now_ms) - t0 )) -lt 30000 ]; do sleep 0.005; done
+        fi
+        ms=$(( $(now_ms) - t0 ))
+        echo "bench_studio: key storm (10,000 keys in $sent ms, 256-bar seed, fiddle-form), then $how: answered in $ms ms (target <= 100 ms: $(awk -v m="$ms" 'BEGIN { print m <= 100 ? "met" : "NOT met" }'))"
+        [ "$ms" -le 100 ] || rc=1
+    done
+else
+    echo "bench_studio: no $POP or models/fiddle-form.reel: the key storm skipped"
 fi
 exit $rc

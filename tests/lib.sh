@@ -168,7 +168,6 @@ expect_screen() {
     if wait_for "$1" "${3:-10}"; then ok; else fail "$2: the screen never showed '$1'"; pane; sed 's/^/    | /' "$tmp/pane"; fi
 }
 
-# studio_pid: the PID of the studio, the child of the pane's shell
 # resize W H: the window, then wait (up to 5 s) until the pane's terminal
 # itself has that size: tmux resizes its pane at once but may hand the
 # program the new size (TIOCSWINSZ and SIGWINCH) only later, rate-limited.
@@ -180,4 +179,28 @@ resize() {
         sleep 0.02
     done
 }
+# storm_keys N SEED: N random studio keys into $tmp/storm, one per line (tmux
+# key names): g, n, temperature, cursor, play, undo, ...; none that opens a
+# prompt or quits
+storm_keys() {
+    awk -v n="$1" -v seed="$2" 'BEGIN {
+        split("g g g g n n n ] [ } { ) ( # < > Left Right S-Left S-Right Home End PPage NPage " \
+              "Up Down BSpace DC Space Enter l m c u x k a z C-r C-l 1 2 4 8 6 .", k, " ")
+        srand(seed); m = length(k)
+        for (i = 0; i < n; i++) print k[int(rand() * m) + 1] }' > "$tmp/storm"
+}
+# send_storm: $tmp/storm in a few send-keys calls, the window resized between
+# them (100 and 90 columns by 30 lines, 100 at the end)
+send_storm() {
+    split -l 2000 "$tmp/storm" "$tmp/storm."
+    w=100
+    for f in "$tmp"/storm.a?; do
+        xargs -d '\n' tmux -S "$sock" send-keys -t t < "$f"
+        w=$((w == 100 ? 90 : 100))
+        T resize-window -t t -x $w -y 30
+    done
+    T resize-window -t t -x 100 -y 30
+    rm -f "$tmp"/storm.a?
+}
+# studio_pid: the PID of the studio, the child of the pane's shell
 studio_pid() { pgrep -P "$(T display -p -t t '#{pane_pid}')" -x reel | head -1; }

@@ -253,26 +253,6 @@ unset MODEL_FOR
 # ---- 5. a key storm -------------------------------------------------------------------------------
 STORM_MS=${STORM_MS:-1000}
 POP="$CORPUS/pop909/midi/203.mid"
-# storm_keys N SEED: N random keys into $tmp/storm, one per line (tmux key names)
-storm_keys() {
-    awk -v n="$1" -v seed="$2" 'BEGIN {
-        split("g g g g n n n ] [ } { ) ( # < > Left Right S-Left S-Right Home End PPage NPage " \
-              "Up Down BSpace DC Space Enter l m c u x k a z C-r C-l 1 2 4 8 6 .", k, " ")
-        srand(seed); m = length(k)
-        for (i = 0; i < n; i++) print k[int(rand() * m) + 1] }' > "$tmp/storm"
-}
-# send the storm in a few send-keys calls, resizing the window between them
-send_storm() {
-    split -l 2000 "$tmp/storm" "$tmp/storm."
-    w=100
-    for f in "$tmp"/storm.a?; do
-        xargs -d '\n' tmux -S "$sock" send-keys -t t < "$f"
-        w=$((w == 100 ? 90 : 100))
-        T resize-window -t t -x $w -y 30
-    done
-    T resize-window -t t -x 100 -y 30
-    rm -f "$tmp"/storm.a?
-}
 # a long seed, then the storm
 storm_setup() { # DESCRIPTION RANDOM_SEED
     MODEL_FOR=models/fiddle-form.reel
