@@ -3,7 +3,7 @@
  * in a row make one take, the newest (the rest are dropped, or stopped
  * within a row; a few may end between two requests); a
  * take priming a long seed stops within a row when a new one is asked for,
- * when the model is dropped, and when the worker is freed; the probe's
+ * when it is cancelled, when the model is dropped, and when the worker is freed; the probe's
  * answer is gc_probe's, with the same labels. */
 #include <poll.h>
 #include <stdio.h>
@@ -198,6 +198,28 @@ int main(void)
               w.takes_stopped - stopped0);
         printf("test_ui_genwork: a long prime gave way to a new take after %.0f ms\n",
                (now_sec() - t0) * 1000);
+
+        /* cancelled (the seed changed): the take under way stops, none comes */
+        {
+            GwTake r = request(16000, 8, 8);
+            unsigned serial = gw_take_request(&w, &r);
+            t0 = now_sec();
+            while (begun(&w) != serial && now_sec() - t0 < 10)
+                usleep(1000);
+            gw_take_cancel(&w);
+            CHECK(!gw_take_pending(&w), "nothing pending once cancelled");
+            t0 = now_sec();
+            pthread_mutex_lock(&w.mu);
+            while (w.takes_stopped < stopped0 + 2 && now_sec() - t0 < 10) {
+                pthread_mutex_unlock(&w.mu);
+                usleep(1000);
+                pthread_mutex_lock(&w.mu);
+            }
+            pthread_mutex_unlock(&w.mu);
+            CHECK(w.takes_stopped == stopped0 + 2, "the cancelled take was stopped");
+            CHECK(!gw_take_collect(&w, &g2, &st, &err), "and none is collected");
+            stopped0++;
+        }
 
         /* dropping the model, and freeing the worker, stop a take under way */
         {

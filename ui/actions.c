@@ -212,6 +212,10 @@ static void act_discard(Studio *s, Action a, int ch)
 {
     (void)a;
     (void)ch;
+    if (take_cancel(&s->take) && !song_has_gen(&s->song)) {
+        view_status(&s->view, 0, "the take being made is dropped");
+        return;
+    }
     if (!song_has_gen(&s->song)) {
         view_status(&s->view, 0, "no generated notes to discard");
         return;

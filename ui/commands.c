@@ -146,6 +146,7 @@ static bool cmd_notes(Studio *s, const char *arg)
         view_status(&s->view, 2, "%s", err.msg);
         return false;
     }
+    take_cancel(&s->take); /* a take of the old seed */
     song_set_seed(&s->song, t.notes, t.n_notes, t.n_steps, &err);
     tune_free(&t);
     view_follow(&s->view, s->song.cur.cursor);
@@ -256,6 +257,7 @@ static bool cmd_clear(Studio *s, const char *arg)
 {
     (void)arg;
     studio_stop(s);
+    take_cancel(&s->take);
     song_clear(&s->song);
     view_status(&s->view, 0, "cleared (u undoes)");
     return true;

@@ -257,6 +257,7 @@ void disk_open(Studio *s, const char *path)
         if (s->snd_ok)
             player_set_bpm(s->snd.p, s->song.bpm);
     }
+    take_cancel(&s->take); /* a take of the old seed */
     if (song_set_seed(&s->song, seed.notes, seed.n_notes, seed.n_steps, &err))
         view_status(&s->view, 2, "%s", err.msg);
     else

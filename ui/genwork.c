@@ -273,6 +273,25 @@ unsigned gw_take_request(GenWork *w, GwTake *req)
     return serial;
 }
 
+void gw_take_cancel(GenWork *w)
+{
+    unsigned serial;
+    if (!w->inited)
+        return;
+    pthread_mutex_lock(&w->mu);
+    tune_free(&w->take_req.seed);
+    serial = atomic_load(&w->take_want) + 1;
+    if (serial == 0)
+        serial = 1;
+    /* asked and taken up at once: the worker has nothing to begin, and a
+     * take under way is not the newest */
+    atomic_store(&w->take_seen, serial);
+    atomic_store(&w->take_want, serial);
+    w->take_ready = 0;
+    w->take_collected = serial;
+    pthread_mutex_unlock(&w->mu);
+}
+
 bool gw_take_pending(const GenWork *w)
 {
     return w->inited && w->take_collected != atomic_load(&w->take_want);

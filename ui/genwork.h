@@ -110,6 +110,9 @@ void gw_drop_model(GenWork *w);
 /* Ask for a take (the request is taken over: req->seed is zeroed).
  * Returns its serial. */
 unsigned gw_take_request(GenWork *w, GwTake *req);
+/* Forget the newest take request: a take under way stops within a row and
+ * none is collected (the seed it was asked for has gone). */
+void gw_take_cancel(GenWork *w);
 /* A take request not yet collected (made or being made). */
 bool gw_take_pending(const GenWork *w);
 /* The newest take is ready: swap it into *gc (which becomes the worker's

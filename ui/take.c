@@ -14,6 +14,15 @@ uint64_t take_fresh_seed(void)
     return rng_clock_seed(1000000u) + 1; /* short enough to read and type back */
 }
 
+bool take_cancel(Take *t)
+{
+    if (!gw_take_pending(&t->gw))
+        return false;
+    gw_take_cancel(&t->gw);
+    t->generating = false;
+    return true;
+}
+
 bool take_live(const Take *t, const Song *song)
 {
     return t->gc_ok && t->gc.primed && song->version == t->version;

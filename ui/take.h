@@ -56,6 +56,9 @@ typedef struct {
 
 /* A random seed short enough to read and type back (1..1000000). */
 uint64_t take_fresh_seed(void);
+/* The seed changed or x was pressed: a take the worker is making is
+ * dropped (true when there was one). */
+bool take_cancel(Take *t);
 /* The take in the generator is the song's generated part. */
 bool take_live(const Take *t, const Song *song);
 /* The melody's metrics again when the song changed (or the corpus index came). */
