@@ -1,10 +1,10 @@
 /* test_ui_genwork.c — the studio's generation worker on small random
  * models: a take it makes is the take made on this thread; fifty requests
  * in a row make one take, the newest (the rest are dropped, or stopped
- * within a row; a few may end between two requests); a
- * take priming a long seed stops within a row when a new one is asked for,
- * when it is cancelled, when the model is dropped, and when the worker is freed; the probe's
- * answer is gc_probe's, with the same labels. */
+ * within a row; a few may end between two requests); a take priming a long
+ * seed stops within a row when a new one is asked for, when it is
+ * cancelled, when the model is dropped, and when the worker is freed; the
+ * probe's answer is gc_probe's, with the same labels. */
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
